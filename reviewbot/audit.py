@@ -1,0 +1,132 @@
+"""Tamper-evident audit log (DESIGN.md §8).
+
+JSON Lines, one event per line. Each line carries ``seq``, ``ts``, ``event``, the
+event's fields, ``prev`` (the hash of the previous line, or 64 zeros) and ``hash``
+(SHA-256 of the canonical JSON of the line without ``hash``). Editing, removing,
+inserting or reordering a line breaks the chain, and :func:`verify` says where.
+
+Every string written passes through the ``scrub`` function given to the log
+(the redactor, once it is wired), so no secret reaches the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import AuditError
+
+AUDIT_VERSION = 1
+GENESIS = "0" * 64
+
+
+def canonical(obj: Mapping[str, Any]) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _digest(obj: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
+
+
+def _scrub_value(value: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {str(k): _scrub_value(v, scrub) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_value(v, scrub) for v in value]
+    return value
+
+
+class AuditLog:
+    """Append-only writer. ``sink`` None keeps events in memory only (tests, dry runs)."""
+
+    def __init__(
+        self,
+        sink: IO[str] | None = None,
+        *,
+        scrub: Callable[[str], str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sink = sink
+        self._scrub = scrub or (lambda s: s)
+        self._clock = clock
+        self._prev = GENESIS
+        self._seq = 0
+        self.lines: list[str] = []
+
+    def set_scrub(self, scrub: Callable[[str], str]) -> None:
+        self._scrub = scrub
+
+    def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        record: dict[str, Any] = {k: _scrub_value(v, self._scrub) for k, v in fields.items()}
+        for reserved in ("seq", "ts", "event", "prev", "hash"):
+            if reserved in record:
+                raise ValueError(f"audit field name {reserved!r} is reserved")
+        record.update(
+            seq=self._seq,
+            ts=round(self._clock(), 3),
+            event=event,
+            prev=self._prev,
+        )
+        record["hash"] = _digest(record)
+        line = canonical(record)
+        self.lines.append(line)
+        if self._sink is not None:
+            self._sink.write(line + "\n")
+            self._sink.flush()
+        self._prev = record["hash"]
+        self._seq += 1
+        return record
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    events: int
+    error: str | None = None
+    line: int | None = None  # 1-based line where the chain breaks
+
+
+def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AuditError(f"cannot read audit file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise AuditError(f"audit file {path} is not UTF-8 text") from exc
+    for number, raw in enumerate(text.splitlines(), start=1):
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not JSON ({exc.msg})"
+            continue
+        if not isinstance(obj, dict):
+            yield number, None, "not a JSON object"
+            continue
+        yield number, obj, ""
+
+
+def verify(path: Path) -> VerifyResult:
+    prev = GENESIS
+    count = 0
+    for number, record, problem in iter_records(path):
+        if record is None:
+            return VerifyResult(False, count, problem, number)
+        claimed = record.pop("hash", None)
+        if record.get("seq") != count:
+            return VerifyResult(False, count, f"expected seq {count}, found {record.get('seq')!r}", number)
+        if record.get("prev") != prev:
+            return VerifyResult(False, count, "prev does not match the hash of the line before", number)
+        if claimed != _digest(record):
+            return VerifyResult(False, count, "hash does not match the line's content", number)
+        prev = claimed
+        count += 1
+    if count == 0:
+        return VerifyResult(False, 0, "the audit file is empty", None)
+    return VerifyResult(True, count)

@@ -1,0 +1,1 @@
+"""Sub-commands of the `reviewbot` CLI, one module each."""

@@ -1,0 +1,310 @@
+"""The data model shared by every stage of the pipeline (DESIGN.md §2).
+
+Every result is a frozen dataclass. Anything that is not reviewed is a
+:class:`SkippedItem` carrying its reason: nothing disappears silently.
+Collections are tuples (ordered, hashable) and are always built sorted so
+that machine output is deterministic.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from typing import NewType
+
+# Text that has been through the redactor. The prompt builder and every
+# publisher accept only this type, so forgetting to redact is a type error.
+RedactedText = NewType("RedactedText", str)
+
+
+class Lane(enum.StrEnum):
+    SECURITY = "security"
+    GENERAL = "general"
+    SKIP = "skip"
+
+
+class SkipReason(enum.StrEnum):
+    """Why a file or hunk was not reviewed. The values are part of the JSON contract."""
+
+    OVER_BUDGET = "over-budget"
+    EXCLUDED = "excluded"
+    SKIP_ROUTE = "skip-route"
+    BINARY = "binary"
+    TOO_LARGE = "too-large"
+    GENERATED = "generated"
+    DELETED_ONLY = "deleted-only"
+    MODE_ONLY = "mode-only"
+    RENAME_ONLY = "rename-only"
+    EMPTY = "empty"
+    SUBMODULE = "submodule"
+    NO_PATCH = "no-patch"
+    BLOCKED_BY_SAFEGUARD = "blocked-by-safeguard"
+    FAILED = "failed"
+    NO_MODEL = "no-model"
+
+
+class Severity(enum.IntEnum):
+    """Ordered: ``Severity.HIGH > Severity.MEDIUM``. Serialised by :attr:`label`."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {value!r} (expected one of: {names})") from None
+
+
+class Confidence(enum.IntEnum):
+    LOW = 0
+    MEDIUM = 1
+    HIGH = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Confidence:
+        try:
+            return cls[value.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown confidence {value!r}") from None
+
+
+class FileStatus(enum.StrEnum):
+    ADDED = "added"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+    RENAMED = "renamed"
+    COPIED = "copied"
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a hunk. ``kind`` is ``+``, ``-`` or a space (context)."""
+
+    kind: str
+    text: str
+    old_no: int | None
+    new_no: int | None
+
+
+@dataclass(frozen=True)
+class Hunk:
+    id: str
+    path: str
+    old_path: str | None
+    status: FileStatus
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    section: str
+    lines: tuple[DiffLine, ...]
+    commentable: frozenset[int]
+    language: str | None
+
+    @property
+    def added(self) -> int:
+        return sum(1 for ln in self.lines if ln.kind == "+")
+
+    @property
+    def removed(self) -> int:
+        return sum(1 for ln in self.lines if ln.kind == "-")
+
+    @property
+    def header(self) -> str:
+        return f"@@ -{self.old_start},{self.old_len} +{self.new_start},{self.new_len} @@"
+
+    def body(self) -> str:
+        """The hunk's lines as unified-diff text (no header)."""
+        return "".join(f"{ln.kind}{ln.text}\n" for ln in self.lines)
+
+
+def hunk_id(path: str, header: str, body: str) -> str:
+    """Stable id: hash of path + hunk header + content (DESIGN.md §2)."""
+    digest = hashlib.sha256(f"{path}\0{header}\0{body}".encode("utf-8", "surrogatepass")).hexdigest()
+    return "h" + digest[:16]
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    path: str
+    old_path: str | None
+    status: FileStatus
+    hunks: tuple[Hunk, ...]
+    is_binary: bool = False
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """A file or hunk that was not reviewed, and why. ``hunk_id`` is None for a whole file."""
+
+    path: str
+    reason: SkipReason
+    detail: str = ""
+    hunk_id: str | None = None
+    lane: Lane | None = None
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (self.path, self.hunk_id or "", self.reason.value)
+
+
+@dataclass(frozen=True)
+class Diff:
+    """A parsed change: the reviewable files and what was set aside while parsing."""
+
+    files: tuple[FileDiff, ...]
+    skipped: tuple[SkippedItem, ...] = ()
+
+    @property
+    def hunks(self) -> tuple[Hunk, ...]:
+        return tuple(h for f in self.files for h in f.hunks)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one hunk goes and the rule that decided (like ``git check-ignore -v``)."""
+
+    hunk_id: str
+    path: str
+    lane: Lane
+    rule: str  # policy rule name, "SECURITY_PATHS", "exclude" or "default"
+    pattern: str | None = None
+    matched_path: str | None = None  # which path matched (new, or old for a rename)
+    matched_line: str | None = None  # content rules: the line that matched
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One model call the planner intends to make."""
+
+    id: str
+    lane: Lane
+    hunk_ids: tuple[str, ...]
+    estimated_input_tokens: int
+    max_output_tokens: int
+    clipped: tuple[str, ...] = ()  # hunk ids sent clipped at line boundaries
+
+    @property
+    def reserved_tokens(self) -> int:
+        return self.estimated_input_tokens + self.max_output_tokens
+
+
+@dataclass(frozen=True)
+class Plan:
+    requests: tuple[PlannedRequest, ...]
+    skipped: tuple[SkippedItem, ...]
+    budget_tokens: int
+    estimator: str  # "o200k_base" or "conservative"
+
+    @property
+    def reserved_tokens(self) -> int:
+        return sum(r.reserved_tokens for r in self.requests)
+
+    def requests_for(self, lane: Lane) -> tuple[PlannedRequest, ...]:
+        return tuple(r for r in self.requests if r.lane is lane)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # category, e.g. "sql-injection" or "secret/github-pat"
+    severity: Severity
+    confidence: Confidence
+    path: str
+    start_line: int
+    end_line: int
+    title: str
+    body: str
+    source: str  # "model:<id>" or "local:secrets"
+    fingerprint: str
+    cwe: str | None = None
+    fix: str | None = None
+    hunk_id: str | None = None
+    placed: bool = True  # False: outside the hunk's commentable lines
+    lane: Lane | None = None
+
+    def sort_key(self) -> tuple[int, str, int, str]:
+        return (-int(self.severity), self.path, self.start_line, self.fingerprint)
+
+
+def fingerprint(category: str, path: str, snippet: str) -> str:
+    """Hash of category + path + normalised code snippet: stable across line moves."""
+    normalised = "\n".join(" ".join(line.split()) for line in snippet.splitlines() if line.strip())
+    return hashlib.sha256(f"{category}\0{path}\0{normalised}".encode()).hexdigest()[:32]
+
+
+class RunState(enum.StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class LaneResolution:
+    """Which model serves a lane, and why (from the probe)."""
+
+    lane: Lane
+    requested: tuple[str, ...]
+    served_by: str | None  # model id, None when nothing could serve it
+    served_lane: Lane | None  # the lane whose model serves it (differs on fallback)
+    reason: str  # "ok", "fallback: denied (403 ...)", "offline", ...
+    access_program: str | None = None
+    fell_back: bool = False
+
+
+@dataclass(frozen=True)
+class Coverage:
+    hunks_total: int
+    hunks_reviewed: int
+    skipped_by_reason: tuple[tuple[str, int], ...]
+    fell_back: int = 0
+
+    @property
+    def hunks_skipped(self) -> int:
+        return sum(n for _, n in self.skipped_by_reason)
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cached_tokens + other.cached_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    findings: tuple[Finding, ...]
+    routes: tuple[Route, ...]
+    plan: Plan
+    coverage: Coverage
+    state: RunState
+    lanes: tuple[LaneResolution, ...] = ()
+    usage_by_lane: tuple[tuple[str, Usage], ...] = ()
+    model_called: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
