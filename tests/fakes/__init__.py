@@ -1,0 +1,1 @@
+"""Loopback fakes of the APIs reviewbot talks to (127.0.0.1 only)."""
