@@ -1,0 +1,1 @@
+"""Model lanes: probe, prompt, review calls, retries, budget ledger and the engine that runs a plan."""
