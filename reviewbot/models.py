@@ -198,6 +198,14 @@ class PlannedRequest:
     estimated_input_tokens: int
     max_output_tokens: int
     clipped: tuple[str, ...] = ()  # hunk ids sent clipped at line boundaries
+    clip_at: tuple[tuple[str, int], ...] = ()  # (hunk id, number of hunk lines kept) for clipped hunks
+
+    def lines_kept(self, hunk_id: str) -> int | None:
+        """How many of the hunk's lines are sent (None: all of them)."""
+        for hid, kept in self.clip_at:
+            if hid == hunk_id:
+                return kept
+        return None
 
     @property
     def reserved_tokens(self) -> int:

@@ -1,0 +1,177 @@
+"""Token estimates for the budget (DESIGN.md §4).
+
+Exact counts come from ``tiktoken``'s ``o200k_base`` when its encoding can be loaded:
+from tiktoken's cache (``TIKTOKEN_CACHE_DIR``), by a one-time download when the run is
+allowed to use the network, or, offline, from the vocabulary shipped in the optional
+``quicktok-v1`` wheel (``pip install 'reviewbot[exact-tokens]'``), which is accepted only
+when its SHA-256 matches the hash tiktoken itself pins for ``o200k_base``.
+
+Otherwise a conservative estimate is used. It never undercounts real o200k counts on
+code: ``tests/test_tokens.py`` checks it against exact counts on thousands of chunks of
+real source. It over-counts by about 2.3x, which wastes budget but never breaks it.
+The encoding is looked up once per process; a failed load is remembered, so a missing
+encoding never slows every call.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import os
+import re
+import struct
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
+O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
+
+# ASCII approximation of o200k's pre-tokeniser: words with one leading non-letter,
+# digit groups of at most three, punctuation runs, whitespace.
+_LETTERS = re.compile(r"[^\r\n A-Za-z0-9]?[A-Za-z]+")
+_DIGITS = re.compile(r"[0-9]{1,3}")
+_PUNCT = re.compile(r" ?[^\sA-Za-z0-9]+[\r\n/]*")
+_SPACE = re.compile(r"\s+")
+_LONG_SPACE = re.compile(r"\s{2,}")  # may split in two: indentation, then the space before a digit
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_SAFETY = 1.05  # margin over the worst case measured on real code (tests/test_tokens.py)
+
+
+def conservative_count(text: str) -> int:
+    """An upper bound on the o200k token count of code, without the vocabulary."""
+    if not text:
+        return 0
+    extra = 0
+    if not text.isascii():
+        # Every byte of a non-ASCII run may be its own token.
+        extra = sum(len(m.encode("utf-8", "surrogatepass")) for m in _NON_ASCII.findall(text))
+        text = _NON_ASCII.sub(" ", text)
+    # Sums of ceil(len/3) and ceil(len/2), bounded above by the totals (fast, in C).
+    words = _LETTERS.findall(text)
+    count = (sum(map(len, words)) + 2 * len(words)) // 3 + 1
+    puncts = _PUNCT.findall(text)
+    count += (sum(map(len, puncts)) + len(puncts)) // 2 + 1
+    count += len(_DIGITS.findall(text))
+    count += len(_SPACE.findall(text)) + len(_LONG_SPACE.findall(text))
+    return int((count + extra) * _SAFETY) + 1
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """Counts tokens; ``name`` says how (``o200k_base`` or ``conservative``)."""
+
+    name: str
+    count: Callable[[str], int]
+
+    @property
+    def exact(self) -> bool:
+        return self.name == "o200k_base"
+
+
+CONSERVATIVE = Estimator("conservative", conservative_count)
+
+_lock = threading.Lock()
+_cache: dict[bool, Estimator] = {}
+
+
+def _tiktoken_cache_path() -> Path | None:
+    cache_dir = os.environ.get("TIKTOKEN_CACHE_DIR") or os.environ.get("DATA_GYM_CACHE_DIR")
+    if cache_dir == "":
+        return None
+    base = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "data-gym-cache"
+    return base / hashlib.sha1(O200K_URL.encode()).hexdigest()  # noqa: S324 - tiktoken's cache key
+
+
+def _from_tiktoken(allow_download: bool) -> Any | None:
+    try:
+        import tiktoken
+    except ImportError:
+        return None
+    cached = _tiktoken_cache_path()
+    if not allow_download and (cached is None or not cached.is_file()):
+        return None
+    try:
+        return tiktoken.get_encoding("o200k_base")
+    except Exception:  # noqa: BLE001 - any failure (no network, bad cache) means "not available"
+        return None
+
+
+def quicktok_ranks() -> dict[bytes, int] | None:
+    """o200k ranks from the quicktok-v1 wheel's data file, if installed and genuine."""
+    spec = importlib.util.find_spec("quicktok")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    vocab = Path(next(iter(spec.submodule_search_locations))) / "data" / "o200k.vocab"
+    try:
+        data = vocab.read_bytes()
+        (n,) = struct.unpack_from("<I", data, 0)
+        offset = 4
+        ranks: dict[bytes, int] = {}
+        lines = []
+        for _ in range(n):
+            (length,) = struct.unpack_from("<H", data, offset)
+            offset += 2
+            token = data[offset : offset + length]
+            offset += length
+            (rank,) = struct.unpack_from("<I", data, offset)
+            offset += 4
+            ranks[token] = rank
+            lines.append(base64.b64encode(token) + b" " + str(rank).encode())
+    except (OSError, struct.error):
+        return None
+    # Accept it only if it is byte for byte the file tiktoken pins by hash.
+    if hashlib.sha256(b"\n".join(lines) + b"\n").hexdigest() != O200K_SHA256:
+        return None
+    return ranks
+
+
+def _from_quicktok() -> Any | None:
+    ranks = quicktok_ranks()
+    if ranks is None:
+        return None
+    try:
+        import tiktoken
+        from tiktoken_ext import openai_public
+    except ImportError:
+        return None
+    original = openai_public.load_tiktoken_bpe
+    try:
+        openai_public.load_tiktoken_bpe = lambda *a, **k: ranks
+        spec = openai_public.o200k_base()
+    finally:
+        openai_public.load_tiktoken_bpe = original
+    return tiktoken.Encoding(
+        name="o200k_base",
+        pat_str=spec["pat_str"],
+        mergeable_ranks=ranks,
+        special_tokens=spec["special_tokens"],
+    )
+
+
+def get_estimator(*, allow_download: bool = False) -> Estimator:
+    """The best estimator available; looked up once per process and setting."""
+    with _lock:
+        if allow_download in _cache:
+            return _cache[allow_download]
+        if os.environ.get("REVIEWBOT_TOKENIZER") == "conservative":
+            estimator = CONSERVATIVE
+        else:
+            encoding = _from_tiktoken(allow_download) or _from_quicktok()
+            if encoding is None:
+                estimator = CONSERVATIVE
+            else:
+                encode = encoding.encode_ordinary
+                estimator = Estimator("o200k_base", lambda text: len(encode(text)))
+        _cache[allow_download] = estimator
+        return estimator
+
+
+def reset_cache() -> None:
+    """For tests."""
+    with _lock:
+        _cache.clear()
