@@ -42,6 +42,8 @@ class SkipReason(enum.StrEnum):
     BLOCKED_BY_SAFEGUARD = "blocked-by-safeguard"
     FAILED = "failed"
     NO_MODEL = "no-model"
+    OFFLINE = "offline"  # planned, but no model was called (--offline or no API key)
+    DRY_RUN = "dry-run"  # planned, but --dry-run
 
 
 class Severity(enum.IntEnum):
@@ -307,6 +309,8 @@ class Usage:
 
 @dataclass(frozen=True)
 class RunResult:
+    """Everything a run decided and did; every report is rendered from this alone."""
+
     findings: tuple[Finding, ...]
     routes: tuple[Route, ...]
     plan: Plan
@@ -316,3 +320,19 @@ class RunResult:
     usage_by_lane: tuple[tuple[str, Usage], ...] = ()
     model_called: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)
+    hunks: tuple[Hunk, ...] = ()  # every parsed hunk, in diff order
+    skipped: tuple[SkippedItem, ...] = ()  # everything not reviewed, with its reason (sorted)
+    reviewed: tuple[str, ...] = ()  # ids of the hunks a model reviewed
+    source: str = ""  # what was reviewed: "patch examples/x.diff", "git diff main...HEAD", "PR #12"
+    head_sha: str | None = None
+    policy_source: str = ""
+    policy_digest: str = ""
+    cost_usd: tuple[tuple[str, float], ...] = ()  # lane -> estimated cost
+
+    @property
+    def tokens_used(self) -> int:
+        return sum(u.total for _, u in self.usage_by_lane)
+
+    @property
+    def highest_severity(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)

@@ -1,0 +1,156 @@
+"""Budget planning: which hunks go into which model request, within the token budget.
+
+Pure function of its inputs. Security-lane hunks are planned first, then general ones,
+each in a simple risk order. Many hunks are packed into few requests per lane (the
+fixed prompt dominates small PRs). A hunk over ``budget.max_hunk_tokens`` is clipped at
+a line boundary rather than dropped. Every request reserves its estimated input plus
+``max_output_tokens``; whatever does not fit the budget becomes a ``SkippedItem`` with
+reason ``over-budget``. The sum of the reservations never exceeds the budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .models import Hunk, Lane, Plan, PlannedRequest, RedactedText, SkippedItem, SkipReason
+from .policy.model import Budget
+
+# Languages whose changes carry the most risk come first within a lane.
+_CODE_LANGUAGES = frozenset(
+    {"c", "cpp", "go", "java", "javascript", "typescript", "python", "ruby", "php", "rust", "shell", "csharp"}
+)
+LANE_ORDER = (Lane.SECURITY, Lane.GENERAL)
+# Hunks are packed into one request until its input reaches this size.
+DEFAULT_MAX_REQUEST_INPUT = 24_000
+# Tokens added per hunk by its framing in the prompt (path, lane, JSON quoting).
+HUNK_FRAMING_TOKENS = 24
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """A routed hunk with its redacted, rendered prompt text (what the model would see)."""
+
+    hunk: Hunk
+    lane: Lane
+    text: RedactedText  # rendered hunk text, one element per hunk line, joined by "\n"
+
+
+def risk_key(item: PlanItem) -> tuple[int, int, str, int]:
+    """Code before config and docs; bigger additions first; then path and position."""
+    hunk = item.hunk
+    code = 0 if hunk.language in _CODE_LANGUAGES else 1
+    return (code, -hunk.added, hunk.path, hunk.new_start)
+
+
+def _request_id(lane: Lane, hunk_ids: Sequence[str]) -> str:
+    digest = hashlib.sha256(("\0".join((lane.value, *hunk_ids))).encode()).hexdigest()
+    return f"r-{lane.value}-{digest[:12]}"
+
+
+@dataclass
+class _OpenRequest:
+    lane: Lane
+    hunk_ids: list[str]
+    input_tokens: int
+    clipped: list[str]
+    clip_at: list[tuple[str, int]]
+
+
+def _clip(item: PlanItem, limit: int, count: Callable[[str], int]) -> tuple[int, int]:
+    """(tokens, lines kept) for the longest line-prefix of the hunk within ``limit`` tokens."""
+    lines = item.text.split("\n")
+    low, high = 1, len(lines)
+    best = (count(lines[0]), 1)
+    while low <= high:  # binary search on the number of lines kept
+        mid = (low + high) // 2
+        tokens = count("\n".join(lines[:mid]))
+        if tokens <= limit:
+            best = (tokens, mid)
+            low = mid + 1
+        else:
+            high = mid - 1
+    return best
+
+
+def plan(
+    items: Sequence[PlanItem],
+    *,
+    budget: Budget,
+    budget_tokens: int,
+    count: Callable[[str], int],
+    prompt_overhead: Mapping[Lane, int],
+    estimator: str,
+    max_request_input: int = DEFAULT_MAX_REQUEST_INPUT,
+) -> Plan:
+    """Pack routed hunks into requests within ``budget_tokens`` (input + reserved output)."""
+    max_output = budget.max_output_tokens_per_call
+    requests: list[PlannedRequest] = []
+    skipped: list[SkippedItem] = []
+    reserved = 0
+
+    for lane in LANE_ORDER:
+        lane_items = sorted((i for i in items if i.lane is lane), key=risk_key)
+        overhead = prompt_overhead.get(lane, 0)
+        current: _OpenRequest | None = None
+
+        def close(req: _OpenRequest | None) -> None:
+            if req is None or not req.hunk_ids:
+                return
+            requests.append(
+                PlannedRequest(
+                    id=_request_id(req.lane, req.hunk_ids),
+                    lane=req.lane,
+                    hunk_ids=tuple(req.hunk_ids),
+                    estimated_input_tokens=req.input_tokens,
+                    max_output_tokens=max_output,
+                    clipped=tuple(req.clipped),
+                    clip_at=tuple(req.clip_at),
+                )
+            )
+
+        for item in lane_items:
+            hunk = item.hunk
+            tokens = count(item.text) + HUNK_FRAMING_TOKENS
+            kept: int | None = None
+            hunk_limit = min(budget.max_hunk_tokens, max_request_input)
+            if tokens > hunk_limit:
+                clipped_tokens, kept = _clip(item, hunk_limit - HUNK_FRAMING_TOKENS, count)
+                tokens = clipped_tokens + HUNK_FRAMING_TOKENS
+            fits_current = (
+                current is not None
+                and current.input_tokens + tokens <= max_request_input
+                and reserved + tokens <= budget_tokens
+            )
+            if fits_current:
+                assert current is not None
+                current.hunk_ids.append(hunk.id)
+                current.input_tokens += tokens
+                reserved += tokens
+            elif reserved + overhead + tokens + max_output <= budget_tokens:
+                close(current)
+                current = _OpenRequest(lane, [hunk.id], overhead + tokens, [], [])
+                reserved += overhead + tokens + max_output
+            else:
+                skipped.append(
+                    SkippedItem(
+                        path=hunk.path,
+                        reason=SkipReason.OVER_BUDGET,
+                        detail=f"needs ~{tokens} tokens; the run budget of {budget_tokens} is spent",
+                        hunk_id=hunk.id,
+                        lane=lane,
+                    )
+                )
+                continue
+            if kept is not None:
+                current.clipped.append(hunk.id)
+                current.clip_at.append((hunk.id, kept))
+        close(current)
+
+    return Plan(
+        requests=tuple(requests),
+        skipped=tuple(sorted(skipped, key=SkippedItem.sort_key)),
+        budget_tokens=budget_tokens,
+        estimator=estimator,
+    )
