@@ -33,11 +33,13 @@ O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d
 
 # ASCII approximation of o200k's pre-tokeniser: words with one leading non-letter,
 # digit groups of at most three, punctuation runs, whitespace.
-_LETTERS = re.compile(r"[^\r\n A-Za-z0-9]?[A-Za-z]+")
+_LETTERS = re.compile(r"[^\r\n A-Za-z0-9]?(?:[A-Z]*[a-z]+|[A-Z]+[a-z]*)")  # o200k splits at case changes
 _DIGITS = re.compile(r"[0-9]{1,3}")
 _PUNCT = re.compile(r" ?[^\sA-Za-z0-9]+[\r\n/]*")
 _SPACE = re.compile(r"\s+")
 _LONG_SPACE = re.compile(r"\s{2,}")  # may split in two: indentation, then the space before a digit
+# Base64 and other random-looking runs tokenise at about one token per character.
+_BLOB = re.compile(r"[A-Za-z0-9+/=]{12,}")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _SAFETY = 1.05  # margin over the worst case measured on real code (tests/test_tokens.py)
 
@@ -58,6 +60,9 @@ def conservative_count(text: str) -> int:
     count += (sum(map(len, puncts)) + len(puncts)) // 2 + 1
     count += len(_DIGITS.findall(text))
     count += len(_SPACE.findall(text)) + len(_LONG_SPACE.findall(text))
+    for blob in _BLOB.findall(text):
+        if not blob.isalpha() and not blob.isdigit() and not blob.isupper() and not blob.islower():
+            count += len(blob)  # mixed case and digits: counted again, at one per character
     return int((count + extra) * _SAFETY) + 1
 
 
