@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import io
+import json
+
+from reviewbot import audit
+from reviewbot.cli import main
+
+
+def write_log(path, scrub=None):
+    with path.open("w") as fh:
+        log = audit.AuditLog(fh, scrub=scrub, clock=lambda: 1700000000.0)
+        log.append("run_start", tool_version="0", source="patch x")
+        log.append("route", hunk="h1", lane="security", rule="auth")
+        log.append("run_end", state="complete")
+    return path
+
+
+def test_chain_verifies(tmp_path):
+    path = write_log(tmp_path / "a.jsonl")
+    result = audit.verify(path)
+    assert result.ok and result.events == 3
+    assert main(["audit", "verify", str(path)]) == 0
+
+
+def test_every_line_links_to_the_previous(tmp_path):
+    lines = [json.loads(x) for x in write_log(tmp_path / "a.jsonl").read_text().splitlines()]
+    assert lines[0]["prev"] == audit.GENESIS
+    assert [ln["seq"] for ln in lines] == [0, 1, 2]
+    assert all(lines[i]["prev"] == lines[i - 1]["hash"] for i in range(1, 3))
+
+
+def test_edited_line_is_detected_with_its_line_number(tmp_path, capsys):
+    path = write_log(tmp_path / "a.jsonl")
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace('"security"', '"general"')
+    path.write_text("\n".join(lines) + "\n")
+    result = audit.verify(path)
+    assert not result.ok and result.line == 2 and "hash" in (result.error or "")
+    assert main(["audit", "verify", str(path)]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+def test_removed_and_reordered_lines_are_detected(tmp_path):
+    path = write_log(tmp_path / "a.jsonl")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    assert audit.verify(path).line == 2
+    path.write_text("\n".join([lines[1], lines[0], lines[2]]) + "\n")
+    assert audit.verify(path).line == 1
+
+
+def test_recomputed_hash_of_edited_line_still_breaks_the_next_link(tmp_path):
+    path = write_log(tmp_path / "a.jsonl")
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    lines[1]["lane"] = "general"
+    del lines[1]["hash"]
+    lines[1]["hash"] = audit._digest(lines[1])
+    path.write_text("\n".join(audit.canonical(x) for x in lines) + "\n")
+    result = audit.verify(path)
+    assert not result.ok and result.line == 3
+
+
+def test_empty_and_garbage_files(tmp_path):
+    empty = tmp_path / "e.jsonl"
+    empty.write_text("")
+    assert not audit.verify(empty).ok
+    garbage = tmp_path / "g.jsonl"
+    garbage.write_text("not json\n")
+    assert audit.verify(garbage).line == 1
+    assert main(["audit", "verify", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_scrub_applies_to_every_string_field():
+    buf = io.StringIO()
+    log = audit.AuditLog(buf, scrub=lambda s: s.replace("SECRET", "[REDACTED]"))
+    log.append("call", detail="key SECRET here", nested={"x": ["SECRET"]})
+    assert "SECRET" not in buf.getvalue()
+
+
+def test_show_prints_events(tmp_path, capsys):
+    path = write_log(tmp_path / "a.jsonl")
+    assert main(["audit", "show", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("1 route ")

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviewbot.models import DiffLine, FileStatus, Hunk, Lane, RedactedText, SkipReason, hunk_id
+from reviewbot.planner import HUNK_FRAMING_TOKENS, PlanItem, plan
+from reviewbot.policy.model import Budget
+from reviewbot.render import render_hunk
+
+
+def count(text: str) -> int:  # a deterministic stand-in estimator: one token per 4 chars
+    return len(text) // 4 + 1
+
+
+def make_hunk(path: str, n_lines: int, start: int = 1, language: str | None = "python") -> Hunk:
+    lines = tuple(DiffLine("+", f"line {i} of {path} = compute(x, y)", None, start + i) for i in range(n_lines))
+    body = "".join(f"+{ln.text}\n" for ln in lines)
+    header = f"@@ -0,0 +{start},{n_lines} @@"
+    return Hunk(
+        id=hunk_id(path, header, body), path=path, old_path=None, status=FileStatus.MODIFIED,
+        old_start=0, old_len=0, new_start=start, new_len=n_lines, section="", lines=lines,
+        commentable=frozenset(range(start, start + n_lines)), language=language,
+    )
+
+
+def item(hunk: Hunk, lane: Lane) -> PlanItem:
+    return PlanItem(hunk, lane, render_hunk(hunk, RedactedText(hunk.body().rstrip("\n"))))
+
+
+OVERHEAD = {Lane.SECURITY: 300, Lane.GENERAL: 250}
+
+
+def test_security_is_planned_before_general_when_budget_is_short():
+    sec = [item(make_hunk(f"auth/a{i}.py", 30), Lane.SECURITY) for i in range(3)]
+    gen = [item(make_hunk(f"app/b{i}.py", 30), Lane.GENERAL) for i in range(3)]
+    budget = Budget(max_output_tokens_per_call=500)
+    p = plan(gen + sec, budget=budget, budget_tokens=2_000, count=count, prompt_overhead=OVERHEAD,
+             estimator="test")
+    planned = {h for r in p.requests for h in r.hunk_ids}
+    assert {i.hunk.id for i in sec} <= planned
+    assert all(s.reason is SkipReason.OVER_BUDGET and s.lane is Lane.GENERAL for s in p.skipped)
+    assert p.skipped, "the general hunks cannot all fit in 2,000 tokens"
+    assert p.reserved_tokens <= 2_000
+
+
+def test_small_hunks_are_packed_into_one_request_per_lane():
+    items = [item(make_hunk(f"app/f{i}.py", 3), Lane.GENERAL) for i in range(40)]
+    p = plan(items, budget=Budget(), budget_tokens=100_000, count=count, prompt_overhead=OVERHEAD,
+             estimator="test")
+    assert len(p.requests) == 1
+    assert len(p.requests[0].hunk_ids) == 40
+    assert not p.skipped
+
+
+def test_oversized_hunk_is_clipped_at_a_line_boundary_not_dropped():
+    big = item(make_hunk("app/big.py", 2_000), Lane.SECURITY)
+    budget = Budget(max_hunk_tokens=1_000)
+    p = plan([big], budget=budget, budget_tokens=100_000, count=count, prompt_overhead=OVERHEAD,
+             estimator="test")
+    (req,) = p.requests
+    assert req.clipped == (big.hunk.id,)
+    kept = req.lines_kept(big.hunk.id)
+    assert kept is not None and 0 < kept < 2_000
+    sent = "\n".join(big.text.split("\n")[:kept])
+    assert count(sent) + HUNK_FRAMING_TOKENS <= 1_000
+
+
+def test_nothing_fits_means_everything_is_skipped_with_reason():
+    items = [item(make_hunk("auth/x.py", 10), Lane.SECURITY)]
+    p = plan(items, budget=Budget(max_output_tokens_per_call=4_000), budget_tokens=1_000, count=count,
+             prompt_overhead=OVERHEAD, estimator="test")
+    assert p.requests == ()
+    assert [s.reason for s in p.skipped] == [SkipReason.OVER_BUDGET]
+    assert "1000" in p.skipped[0].detail
+
+
+def test_plan_is_deterministic_regardless_of_input_order():
+    items = [item(make_hunk(f"app/f{i}.py", 5 + i % 7), Lane.GENERAL if i % 2 else Lane.SECURITY) for i in range(30)]
+    a = plan(items, budget=Budget(), budget_tokens=5_000, count=count, prompt_overhead=OVERHEAD, estimator="t")
+    b = plan(list(reversed(items)), budget=Budget(), budget_tokens=5_000, count=count, prompt_overhead=OVERHEAD,
+             estimator="t")
+    assert a == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.tuples(st.integers(1, 400), st.booleans()), min_size=0, max_size=40),
+    budget_tokens=st.integers(1, 60_000),
+    max_output=st.integers(16, 5_000),
+    max_hunk=st.integers(50, 8_000),
+)
+def test_reservations_never_exceed_the_budget_and_every_hunk_is_accounted_for(
+    sizes, budget_tokens, max_output, max_hunk
+):
+    items = [item(make_hunk(f"p/f{i}.py", n), Lane.SECURITY if sec else Lane.GENERAL)
+             for i, (n, sec) in enumerate(sizes)]
+    p = plan(items, budget=Budget(max_output_tokens_per_call=max_output, max_hunk_tokens=max_hunk),
+             budget_tokens=budget_tokens, count=count, prompt_overhead=OVERHEAD, estimator="t")
+    assert p.reserved_tokens <= budget_tokens
+    planned = [h for r in p.requests for h in r.hunk_ids]
+    skipped = [s.hunk_id for s in p.skipped]
+    assert sorted(planned + skipped) == sorted(i.hunk.id for i in items)
+    assert len(set(planned)) == len(planned)
