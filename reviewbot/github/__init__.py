@@ -1,0 +1,1 @@
+"""GitHub-facing pieces: client, Actions context, PR source, review and summary publishers, outputs."""
