@@ -1,0 +1,125 @@
+"""`reviewbot route`: the lane, rule and pattern for each path, like `git check-ignore -v`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reviewbot.cli import main
+
+POLICY = """\
+version: 1
+exclude: ["vendor/**"]
+routes:
+  - name: auth
+    lane: security
+    paths: ["src/auth/**"]
+  - {name: docs, lane: skip, paths: ["*.md"]}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("SECURITY_PATHS", "MODEL_CYBER", "MODEL_GENERAL"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "policy.yml").write_text(POLICY)
+    return tmp_path
+
+
+def test_text_output_names_source_line_pattern_and_rule(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["route", "--policy", "policy.yml", "src/auth/login.py", "README.md", "app.py", "vendor/x.c"])
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "policy.yml:4:src/auth/**\tsrc/auth/login.py\tsecurity (rule auth)",
+        "policy.yml:7:*.md\tREADME.md\tskip (rule docs)",
+        "default\tapp.py\tgeneral",
+        "policy.yml::vendor/**\tvendor/x.c\tskip (rule exclude)",
+    ]
+
+
+def test_security_paths_from_the_environment(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECURITY_PATHS", "app.py")
+    assert main(["route", "--policy", "policy.yml", "app.py"]) == 0
+    assert capsys.readouterr().out == "SECURITY_PATHS::app.py\tapp.py\tsecurity (rule SECURITY_PATHS)\n"
+
+
+def test_json_output(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["route", "--policy", "policy.yml", "--format", "json", "./src/auth/a.py", "b.py"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["version"] == 1 and data["policy"]["source"] == "policy.yml"
+    assert len(data["policy"]["digest"]) == 64
+    assert data["paths"] == [
+        {
+            "path": "src/auth/a.py",
+            "lane": "security",
+            "rule": "auth",
+            "pattern": "src/auth/**",
+            "origin": "policy",
+            "source": "policy.yml",
+            "line": 4,
+        },
+        {
+            "path": "b.py",
+            "lane": "general",
+            "rule": "default",
+            "pattern": None,
+            "origin": "default",
+            "source": None,
+            "line": None,
+        },
+    ]
+
+
+def test_discovers_repo_policy_then_default(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["route", "docs/guide.md"]) == 0
+    assert capsys.readouterr().out.startswith("<default>:")
+    (repo / ".github").mkdir()
+    (repo / ".github" / "reviewbot.yml").write_text(POLICY)
+    assert main(["route", "docs/guide.md"]) == 0
+    assert capsys.readouterr().out == ".github/reviewbot.yml:7:*.md\tdocs/guide.md\tskip (rule docs)\n"
+
+
+def test_absolute_path_inside_and_outside_the_working_directory(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["route", "--policy", "policy.yml", str(repo / "src" / "auth" / "x.py")]) == 0
+    assert "\tsrc/auth/x.py\tsecurity" in capsys.readouterr().out
+    assert main(["route", "--policy", "policy.yml", "/elsewhere/x.py"]) == 2
+    assert "is outside the working directory" in capsys.readouterr().err
+
+
+def test_control_characters_in_a_path_cannot_forge_lines(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["route", "--policy", "policy.yml", "a\nsrc/auth/x.py\tsecurity.md"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "a\\nsrc/auth/x.py\\tsecurity.md" in out
+
+
+def test_bad_policy_is_one_line_error_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "bad.yml").write_text("version: 1\nroutes:\n  - {name: a, lane: nowhere, paths: [x]}\n")
+    assert main(["route", "--policy", "bad.yml", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: bad.yml:3: key 'routes[0].lane': 'nowhere' is not one of")
+    assert "Traceback" not in err
+
+
+def test_bad_environment_is_exit_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECURITY_PATHS", "[z-a]")
+    assert main(["route", "--policy", "policy.yml", "x"]) == 2
+    assert "SECURITY_PATHS" in capsys.readouterr().err
+
+
+def test_no_path_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["route"])
+    assert info.value.code == 2
