@@ -125,6 +125,8 @@ class FakeOpenAI:
     requests: list[RecordedRequest] = field(default_factory=list)
     schema_errors: list[str] = field(default_factory=list)
     validation_note: str | None = None
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     def __post_init__(self) -> None:
         self._scripts: dict[tuple[str | None, str | None], list[str]] = {}
@@ -380,10 +382,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         behaviour = fake._next_behaviour(label, str(body.get("model")))
         record.behaviour = behaviour
-        if fake.latency:
-            fake._stop.wait(fake.latency)
-        if behaviour == "hang":
-            fake._stop.wait(fake.hang_seconds)
+        with fake._lock:
+            fake.in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        try:
+            if fake.latency:
+                fake._stop.wait(fake.latency)
+            if behaviour == "hang":
+                fake._stop.wait(fake.hang_seconds)
+        finally:
+            with fake._lock:
+                fake.in_flight -= 1
         if behaviour in ERRORS:
             status, payload = ERRORS[behaviour]
             extra: dict[str, str] = {}

@@ -1,0 +1,429 @@
+"""Run a Plan's model calls: bounded parallelism, budget, retries, fallback, safeguards, audit.
+
+The probe decides which model serves each lane before anything is sent
+(:mod:`reviewbot.lanes.probe`); the engine sends each planned request to its
+lane's model and turns the replies into findings. Decisions made here:
+
+- every attempt reserves ``estimate + max_output_tokens`` in the :class:`Ledger`
+  first, or is not sent (its hunks become ``over-budget``); reported usage is
+  charged after every attempt, failed and retried ones included. A timeout is
+  charged the input estimate (the server may have billed it); an HTTP error is
+  charged nothing.
+- a 403/404 on a model mid-run switches every lane that model serves to its
+  fallback for the rest of the run, and the affected hunks are marked.
+- ``cyber_policy``: the same content is never resent to the same model; it goes
+  to the fallback model at most once, else it is ``blocked-by-safeguard``. After
+  ``max_safeguard_hits`` hits no more security-lane content is sent.
+- a bad key or exhausted quota stops the run: nothing more is sent, and the
+  result carries the error for the caller to raise (exit 4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from ..audit import AuditLog
+from ..models import (
+    Finding,
+    Hunk,
+    Lane,
+    LaneResolution,
+    Plan,
+    PlannedRequest,
+    RedactedText,
+    SkippedItem,
+    SkipReason,
+    Usage,
+)
+from ..policy.model import Policy
+from .errors import ErrorKind, LaneAuthError, LaneCallError, fatal_error
+from .findings import map_findings
+from .ledger import Ledger
+from .probe import served_below
+from .prompt import build_body, prepare_hunk
+from .retry import BackoffGate, RetryPolicy, call_with_retry
+from .reviewer import ModelReply, Reviewer
+from .schema import OutputInvalid, parse_output
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    request_id: str
+    outcome: str  # "reviewed", "over-budget", "failed", ...
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    findings: tuple[Finding, ...]
+    reviewed_hunk_ids: tuple[str, ...]
+    skipped: tuple[SkippedItem, ...]
+    usage_by_lane: tuple[tuple[str, Usage], ...]  # by the lane whose key paid
+    lanes: tuple[LaneResolution, ...]  # after any mid-run switch
+    fell_back_hunk_ids: tuple[str, ...]
+    dropped_low_confidence: int
+    safeguard_hits: int
+    calls: int
+    notes: tuple[str, ...]
+    fatal: LaneAuthError | None = field(default=None, compare=False)
+
+    def raise_if_fatal(self) -> None:
+        if self.fatal is not None:
+            raise self.fatal
+
+
+@dataclass(frozen=True)
+class _Route:
+    model: str | None
+    serving_lane: Lane | None  # whose key and access program are used
+    access_program: str | None
+    resolution: LaneResolution
+
+
+@dataclass
+class _Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    reviewed: list[str] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+    fell_back: set[str] = field(default_factory=set)
+    dropped: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+class Engine:
+    def __init__(
+        self,
+        policy: Policy,
+        reviewer: Reviewer,
+        *,
+        resolutions: Sequence[LaneResolution],
+        ledger: Ledger,
+        audit: AuditLog,
+        redact: Callable[[str], RedactedText],
+        scrub: Callable[[str], RedactedText],
+        safety_identifier: str,
+        estimate: Callable[[str], int] | None = None,
+        retry: RetryPolicy | None = None,
+        gate: BackoffGate | None = None,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.reviewer = reviewer
+        self.ledger = ledger
+        self.audit = audit
+        self.redact = redact
+        self.scrub = scrub
+        self.safety_identifier = safety_identifier
+        self._estimate = estimate
+        self.retry = retry or RetryPolicy(max_attempts=policy.review.max_retries + 1)
+        self.gate = gate or BackoffGate()
+        self.progress = progress
+        self.timeout = policy.review.timeout_seconds
+        self._lock = threading.Lock()
+        self._routes = {r.lane: self._route_from(r) for r in resolutions}
+        self._safeguard_hits = 0
+        self._fatal: LaneAuthError | None = None
+        self._calls = 0
+        self._done = 0
+        self._notes: list[str] = []
+
+    # -- routes ----------------------------------------------------------
+    def _route_from(self, r: LaneResolution) -> _Route:
+        lane = r.served_lane
+        program = self.policy.lane(lane).access_program if lane is not None else None
+        return _Route(r.served_by, lane, program, r)
+
+    def _route(self, lane: Lane) -> _Route | None:
+        with self._lock:
+            return self._routes.get(lane)
+
+    def _fallback_route(self, lane: Lane, failed_model: str | None) -> _Route | None:
+        fb = self.policy.lane(lane).fallback
+        with self._lock:
+            route = self._routes.get(fb) if fb is not None else None
+        if route is None or route.model is None or route.model == failed_model:
+            return None
+        return route
+
+    def _switch(self, lane: Lane, failed: _Route, why: str) -> _Route | None:
+        """A 403/404 mid-run on ``failed.model``: every lane it served moves to its fallback."""
+        with self._lock:
+            current = self._routes.get(lane)
+            if current is not None and current.model != failed.model:
+                return current  # another worker already switched
+        for other in list(self._routes):
+            r = self._route(other)
+            if r is None or r.model != failed.model:
+                continue
+            fb = self._fallback_route(other, failed.model)
+            res = r.resolution
+            if fb is not None:
+                new = replace(
+                    fb,
+                    resolution=LaneResolution(
+                        other,
+                        res.requested,
+                        fb.model,
+                        fb.serving_lane,
+                        f"fallback mid-run: {failed.model}: {why}",
+                        fb.access_program,
+                        fell_back=True,
+                    ),
+                )
+            else:
+                new = _Route(
+                    None,
+                    None,
+                    None,
+                    LaneResolution(other, res.requested, None, None, f"no model mid-run: {why}"),
+                )
+            with self._lock:
+                self._routes[other] = new
+                self._notes.append(f"{other.value} lane: {failed.model} became unavailable mid-run ({why})")
+            self.audit.append("lane.switch", lane=other.value, model=failed.model, reason=why, to=new.model)
+        return self._route(lane)
+
+    # -- the run ---------------------------------------------------------
+    def run(self, plan: Plan, hunks: Mapping[str, Hunk]) -> EngineResult:
+        total = len(plan.requests)
+        workers = max(1, min(self.policy.review.max_parallel, total or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reviewbot-lane") as pool:
+            outcomes = list(pool.map(lambda req: self._run_one(req, hunks, total), plan.requests))
+        findings = sorted((f for o in outcomes for f in o.findings), key=Finding.sort_key)
+        skipped = sorted((s for o in outcomes for s in o.skipped), key=SkippedItem.sort_key)
+        snap = self.ledger.snapshot()
+        with self._lock:
+            lanes = tuple(sorted((r.resolution for r in self._routes.values()), key=lambda r: r.lane.value))
+            notes = tuple(sorted({*self._notes, *(n for o in outcomes for n in o.notes)}))
+        if snap.overrun:
+            notes = (*notes, f"the server reported {snap.overrun} tokens more than reserved: sending stopped")
+        return EngineResult(
+            findings=tuple(findings),
+            reviewed_hunk_ids=tuple(sorted({h for o in outcomes for h in o.reviewed})),
+            skipped=tuple(skipped),
+            usage_by_lane=snap.by_lane,
+            lanes=lanes,
+            fell_back_hunk_ids=tuple(sorted({h for o in outcomes for h in o.fell_back})),
+            dropped_low_confidence=sum(o.dropped for o in outcomes),
+            safeguard_hits=self._safeguard_hits,
+            calls=self._calls,
+            notes=notes,
+            fatal=self._fatal,
+        )
+
+    def _run_one(self, req: PlannedRequest, hunks: Mapping[str, Hunk], total: int) -> _Outcome:
+        out = _Outcome()
+        try:
+            self._review(req, hunks, out)
+        finally:
+            with self._lock:
+                self._done += 1
+                done = self._done
+                if self.progress is not None:
+                    outcome = (
+                        "reviewed"
+                        if out.reviewed
+                        else (out.skipped[0].reason.value if out.skipped else "done")
+                    )
+                    self.progress(Progress(done, total, req.id, outcome))
+        return out
+
+    def _skip(
+        self, out: _Outcome, req: PlannedRequest, hunks: Sequence[Hunk], reason: SkipReason, detail: str
+    ) -> None:
+        out.skipped.extend(SkippedItem(h.path, reason, detail, h.id, req.lane) for h in hunks)
+
+    def _review(self, req: PlannedRequest, all_hunks: Mapping[str, Hunk], out: _Outcome) -> None:
+        hunks = [all_hunks[h] for h in req.hunk_ids if h in all_hunks]
+        for missing in sorted(set(req.hunk_ids) - set(all_hunks)):
+            out.skipped.append(SkippedItem("", SkipReason.FAILED, "hunk not in the diff", missing, req.lane))
+        if not hunks:
+            return
+        prompt = [
+            (h, prepare_hunk(h, req.lane, path=self.redact(h.path), body=self.redact(h.body())))
+            for h in hunks
+        ]
+        route = self._route(req.lane)
+        tried_fallback = False
+        repair_error: str | None = None
+        while True:
+            if self._fatal is not None:
+                return self._skip(
+                    out, req, hunks, SkipReason.FAILED, f"not sent: run aborted ({self._fatal.message})"
+                )
+            if req.lane is Lane.SECURITY and self._safeguard_hits >= self.policy.review.max_safeguard_hits:
+                return self._skip(
+                    out,
+                    req,
+                    hunks,
+                    SkipReason.BLOCKED_BY_SAFEGUARD,
+                    "not sent: safeguard limit reached for this run",
+                )
+            if route is None or route.model is None or route.serving_lane is None:
+                why = route.resolution.reason if route is not None else "lane not probed"
+                return self._skip(out, req, hunks, SkipReason.NO_MODEL, why)
+            model, serving = route.model, route.serving_lane
+            if route.resolution.fell_back:
+                out.fell_back.update(h.id for h in hunks)
+            body = build_body(
+                model=route.model,
+                lane=req.lane,
+                hunks=[p for _, p in prompt],
+                max_output_tokens=req.max_output_tokens,
+                safety_identifier=self.safety_identifier,
+                access_program=route.access_program,
+                repair_error=repair_error,
+            )
+            try:
+                reply = self._send(req, route, body)
+            except _OverBudget:
+                return self._skip(
+                    out, req, hunks, SkipReason.OVER_BUDGET, "not sent: budget remaining too small"
+                )
+            except LaneCallError as exc:
+                c = exc.classified
+                if c.kind is ErrorKind.LANE_UNAVAILABLE:
+                    new = self._switch(req.lane, route, c.short)
+                    if new is not None and new.model not in (None, route.model):
+                        route = new
+                        continue
+                    return self._skip(out, req, hunks, SkipReason.FAILED, f"{route.model}: {c.short}")
+                if c.kind is ErrorKind.SAFEGUARD:
+                    with self._lock:
+                        self._safeguard_hits += 1
+                    fb = None if tried_fallback else self._fallback_route(req.lane, route.model)
+                    if fb is not None:
+                        tried_fallback = True
+                        out.fell_back.update(h.id for h in hunks)
+                        route = fb
+                        continue
+                    return self._skip(
+                        out, req, hunks, SkipReason.BLOCKED_BY_SAFEGUARD, f"{route.model}: {c.short}"
+                    )
+                if c.kind.fatal:
+                    with self._lock:
+                        if self._fatal is None:
+                            self._fatal = fatal_error(
+                                c, key_source=self.reviewer.key_source(serving)
+                            )
+                    return self._skip(out, req, hunks, SkipReason.FAILED, f"{route.model}: {c.short}")
+                if c.kind is ErrorKind.CONFIG:
+                    out.notes.append(
+                        f"{serving.value} lane: access program {route.access_program!r} is not "
+                        f"accepted by {route.model}: fix the policy (not a reason to fall back)"
+                    )
+                detail = f"{route.model}: {c.short}"
+                if c.kind.retryable:
+                    detail += " (gave up after retries)"
+                return self._skip(out, req, hunks, SkipReason.FAILED, detail)
+            if route.access_program and served_below(route.access_program, reply.access_program):
+                out.fell_back.update(h.id for h in hunks)
+                out.notes.append(
+                    f"{req.lane.value} lane: {reply.model} served under "
+                    f"{reply.access_program or 'standard (implicit)'}, not {route.access_program}"
+                )
+            if reply.refusal is not None:
+                fb = None if tried_fallback else self._fallback_route(req.lane, route.model)
+                if fb is not None:
+                    tried_fallback = True
+                    out.fell_back.update(h.id for h in hunks)
+                    route = fb
+                    continue
+                return self._skip(out, req, hunks, SkipReason.FAILED, f"{reply.model} refused to review")
+            try:
+                raw = parse_output(reply.output_text)
+            except OutputInvalid as exc:
+                if reply.status == "incomplete":
+                    why = reply.incomplete_reason or "unknown"
+                    return self._skip(
+                        out, req, hunks, SkipReason.FAILED, f"{reply.model}: output incomplete ({why})"
+                    )
+                if repair_error is None:
+                    repair_error = str(exc)
+                    continue
+                return self._skip(
+                    out, req, hunks, SkipReason.FAILED, f"{reply.model}: invalid output after a repair"
+                )
+            mapped = map_findings(
+                raw,
+                prompt,
+                model=reply.model or model,
+                lane=req.lane,
+                min_confidence=self.policy.review.min_confidence,
+                scrub=self.scrub,
+            )
+            out.findings.extend(mapped.findings)
+            out.dropped += mapped.dropped_low_confidence
+            out.reviewed.extend(h.id for h in hunks)
+            return None
+
+    def _estimate_input(self, req: PlannedRequest, body: Mapping[str, object]) -> int:
+        if self._estimate is None:
+            from ..tokens import get_estimator
+
+            self._estimate = get_estimator().count
+        text = f"{body['instructions']}{json.dumps(body['text'], sort_keys=True)}{body['input']}"
+        return max(req.estimated_input_tokens, self._estimate(text))
+
+    def _send(self, req: PlannedRequest, route: _Route, body: dict[str, object]) -> ModelReply:
+        assert route.serving_lane is not None and route.model is not None
+        serving_lane = route.serving_lane
+        estimate = self._estimate_input(req, body)
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+        def attempt(n: int) -> ModelReply:
+            reservation = self.ledger.reserve(
+                estimate + req.max_output_tokens, lane=serving_lane.value, purpose="review"
+            )
+            if reservation is None:
+                raise _OverBudget
+            started = time.monotonic()
+            reply: ModelReply | None = None
+            error: LaneCallError | None = None
+            try:
+                reply = self.reviewer.create(serving_lane, body, timeout=self.timeout)
+                return reply
+            except LaneCallError as exc:
+                error = exc
+                raise
+            finally:
+                usage = reply.usage if reply is not None else None
+                if error is not None and error.classified.message == "timeout":
+                    usage = Usage(input_tokens=estimate)  # the server may have billed the input
+                self.ledger.settle(reservation, usage)
+                with self._lock:
+                    self._calls += 1
+                self.audit.append(
+                    "model.call",
+                    request=req.id,
+                    attempt=n,
+                    lane=req.lane.value,
+                    key_lane=serving_lane.value,
+                    requested_model=route.model,
+                    served_model=reply.model if reply else None,
+                    requested_access_program=route.access_program,
+                    served_access_program=reply.access_program if reply else None,
+                    fallback_reason=route.resolution.reason if route.resolution.fell_back else None,
+                    request_digest=digest,
+                    reserved=reservation.tokens,
+                    usage={
+                        "input_tokens": usage.input_tokens if usage else 0,
+                        "cached_tokens": usage.cached_tokens if usage else 0,
+                        "output_tokens": usage.output_tokens if usage else 0,
+                    },
+                    latency_ms=round((time.monotonic() - started) * 1000),
+                    outcome=(reply.status if reply else error.classified.short if error else "error"),
+                )
+
+        return call_with_retry(attempt, policy=self.retry, gate=self.gate)
