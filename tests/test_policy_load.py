@@ -265,6 +265,18 @@ BAD = [
         id="reserve-nan",
     ),
     pytest.param(
+        "version: 1\nroutes:\n  # - {name: a, lane: skip, paths: [x]}\n",
+        "p.yml:2: key 'routes': expected a list, got null",
+        "write []",
+        id="routes-null",
+    ),
+    pytest.param(
+        "version: 1\nbudget:\n",
+        "p.yml:2: key 'budget': expected a mapping, got null",
+        "leave the key out",
+        id="budget-null",
+    ),
+    pytest.param(
         "version: 1\nbudget: 5\n",
         "key 'budget': expected a mapping, got an integer (5)",
         None,

@@ -87,6 +87,10 @@ def _kind(node: yaml.Node, walk: Walk) -> str:
     return f"a {type(value).__name__} ({node.value!r})"
 
 
+def _is_null(node: yaml.Node, walk: Walk) -> bool:
+    return isinstance(node, yaml.ScalarNode) and walk.scalar(node) is None
+
+
 def _child(key: str, name: str) -> str:
     return f"{key}.{name}" if key else name
 
@@ -355,7 +359,8 @@ class List(Spec):
     def check(self, node: yaml.Node, key: str, walk: Walk) -> JSON:
         walk.tick(node, key)
         if not isinstance(node, yaml.SequenceNode):
-            walk.fail(node, key, f"expected a list, got {_kind(node, walk)}")
+            hint = "write [] for an empty list" if _is_null(node, walk) else None
+            walk.fail(node, key, f"expected a list, got {_kind(node, walk)}", hint=hint)
         if len(node.value) < self.min_items:
             walk.fail(node, key, f"needs at least {self.min_items} item(s)")
         return [self.items.check(item, f"{key}[{i}]", walk) for i, item in enumerate(node.value)]
@@ -369,7 +374,8 @@ class List(Spec):
 def _mapping_pairs(node: yaml.Node, key: str, walk: Walk) -> list[tuple[str, yaml.Node, yaml.Node]]:
     walk.tick(node, key)
     if not isinstance(node, yaml.MappingNode):
-        walk.fail(node, key, f"expected a mapping, got {_kind(node, walk)}")
+        hint = "leave the key out to take its defaults" if _is_null(node, walk) else None
+        walk.fail(node, key, f"expected a mapping, got {_kind(node, walk)}", hint=hint)
     pairs: list[tuple[str, yaml.Node, yaml.Node]] = []
     seen: dict[str, int] = {}
     for key_node, value_node in node.value:
