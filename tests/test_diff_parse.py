@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from unidiff.patch import PatchSet
 
 from reviewbot.diff import guess_language, parse_diff
 from reviewbot.diff.paths import split_git_header, strip_prefixes, unquote
@@ -82,7 +85,7 @@ def test_hunk_interrupted_by_the_next_file_is_truncated_before_that_line() -> No
     )
     with pytest.raises(DiffParseError) as info:
         parse_diff(data, origin="p")
-    assert info.value.message == "p: truncated hunk at line 3: expected 1 more lines before line 7"
+    assert info.value.message == "p: truncated hunk at line 3: expected 1 more line before line 7"
 
 
 def test_hunk_longer_than_its_header_is_refused_not_silently_cut() -> None:
@@ -97,6 +100,32 @@ def test_hunk_overflowing_one_side_of_its_header_is_refused() -> None:
     with pytest.raises(DiffParseError) as info:
         parse_diff(data, origin="p")
     assert info.value.message == "p: hunk at line 3 has more lines than its header declares (line 5)"
+
+
+def test_line_without_a_prefix_inside_a_hunk_ends_it_too_early() -> None:
+    with pytest.raises(DiffParseError) as info:
+        parse_diff(b"--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\nb\n c\n", origin="p")
+    assert info.value.message == "p: truncated hunk at line 3: expected 2 more lines before line 5"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"+++ b/x\n@@ -1 +1 @@\n-a\n+b\n", "'+++' file header without a matching '---' header at line 1"),
+        (b"x\n\\ No newline at end of file\n", "'\\ No newline at end of file' outside a hunk at line 2"),
+        (b"new file mode 100644\n", "'new file mode' outside a file header at line 1"),
+        (b"GIT binary patch\n", "'GIT binary patch' outside a file header at line 1"),
+    ],
+)
+def test_misplaced_diff_lines_are_named(data: bytes, message: str) -> None:
+    with pytest.raises(DiffParseError) as info:
+        parse_diff(data, origin="p")
+    assert info.value.message == f"p: {message}"
+
+
+def test_file_header_without_hunks_or_with_an_empty_hunk_is_skipped_as_empty() -> None:
+    for data in (b"--- a/x\n+++ b/x\n", b"--- a/x\n+++ b/x\n@@ -1,0 +1,0 @@\n"):
+        assert one_skip(parse_diff(data)) == ("x", SkipReason.EMPTY, "no content changes")
 
 
 def test_hunk_without_file_header_names_its_line() -> None:
@@ -159,10 +188,7 @@ def test_hunk_ids_are_stable_distinct_and_follow_the_model_helper() -> None:
 
 
 def test_pure_removal_hunk_in_a_modified_file_is_kept_with_no_commentable_line() -> None:
-    data = (
-        b"--- a/auth.py\n+++ b/auth.py\n@@ -3,2 +2,0 @@ def check():\n"
-        b"-    if not token:\n-        raise Denied\n"
-    )
+    data = b"--- a/auth.py\n+++ b/auth.py\n@@ -3,2 +2,0 @@ def check():\n-    if not token:\n-        raise Denied\n"
     (hunk,) = parse_diff(data).hunks
     assert hunk.commentable == frozenset()
     assert hunk.removed == 2 and hunk.status is FileStatus.MODIFIED
@@ -256,8 +282,7 @@ def test_mode_only_change_is_skipped_but_mode_plus_content_is_reviewed() -> None
     ("data", "detail"),
     [
         (
-            b"diff --git a/logo.png b/logo.png\nindex 1..2 100644\n"
-            b"Binary files a/logo.png and b/logo.png differ\n",
+            b"diff --git a/logo.png b/logo.png\nindex 1..2 100644\nBinary files a/logo.png and b/logo.png differ\n",
             "binary file changed",
         ),
         (
@@ -297,10 +322,7 @@ def test_no_newline_marker_is_not_a_line() -> None:
 
 
 def test_crlf_line_endings_lose_the_cr_and_nothing_else() -> None:
-    data = (
-        b"--- a/w.bat\r\n+++ b/w.bat\r\n@@ -1,3 +1,3 @@ :main\r\n"
-        b" echo on  \r\n-set A=1\r\n+set A=2\rX\r\n\r\n"
-    )
+    data = b"--- a/w.bat\r\n+++ b/w.bat\r\n@@ -1,3 +1,3 @@ :main\r\n echo on  \r\n-set A=1\r\n+set A=2\rX\r\n\r\n"
     (hunk,) = parse_diff(data).hunks
     assert hunk.path == "w.bat" and hunk.section == ":main"
     assert [(ln.kind, ln.text) for ln in hunk.lines] == [
@@ -517,3 +539,35 @@ def test_patch_saved_with_windows_line_endings_keeps_its_headers() -> None:
     )
     (hunk,) = parse_diff(data).hunks
     assert (hunk.path, hunk.status, hunk.lines[0].text) == ("n.py", FileStatus.ADDED, "x = 1")
+
+
+_LINE = st.tuples(
+    st.sampled_from(["+", "-", " "]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=12),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_LINE, min_size=1, max_size=8), min_size=1, max_size=4), st.booleans())
+def test_lines_agree_with_unidiffs_full_parse(hunks: list[list[tuple[str, str]]], crlf: bool) -> None:
+    """Our single-pass line reader sees exactly what unidiff's line-by-line parser sees."""
+    eol = "\r\n" if crlf else "\n"
+    out = ["diff --git a/f.txt b/f.txt\n", "index 1..2 100644\n", "--- a/f.txt\n", "+++ b/f.txt\n"]
+    old = new = 1
+    for body in hunks:
+        n_old = sum(1 for k, _ in body if k != "+")
+        n_new = sum(1 for k, _ in body if k != "-")
+        out.append(f"@@ -{old},{n_old} +{new},{n_new} @@\n")
+        out.extend(f"{kind}{text}{eol}" for kind, text in body)
+        old += n_old + 5
+        new += n_new + 5
+    text = "".join(out)
+    ours = [[(ln.kind, ln.text, ln.old_no, ln.new_no) for ln in h.lines] for h in parse_diff(text.encode()).hunks]
+    theirs = [
+        [
+            (ln.line_type, ln.value.removesuffix("\n").removesuffix("\r"), ln.source_line_no, ln.target_line_no)
+            for ln in h
+        ]
+        for h in PatchSet(io.StringIO(text, newline="\n"))[0]
+    ]
+    assert ours == theirs

@@ -80,7 +80,7 @@ def _scan_hunks(lines: Sequence[str], origin: str, offset: int) -> DiffParseErro
             if i >= n:
                 return _error(
                     origin,
-                    f"truncated hunk at line {header_no}: expected {max(old_left, new_left)} more lines",
+                    f"truncated hunk at line {header_no}: expected {_more(old_left, new_left)}",
                 )
             first = lines[i][:1]
             if first == "+":
@@ -93,13 +93,18 @@ def _scan_hunks(lines: Sequence[str], origin: str, offset: int) -> DiffParseErro
             elif first != "\\":
                 return _error(
                     origin,
-                    f"truncated hunk at line {header_no}: expected {max(old_left, new_left)} more lines "
+                    f"truncated hunk at line {header_no}: expected {_more(old_left, new_left)} "
                     f"before line {i + 1 - offset}",
                 )
             if old_left < 0 or new_left < 0:
                 return _overlong(origin, header_no, i + 1 - offset)
             i += 1
     return None
+
+
+def _more(old_left: int, new_left: int) -> str:
+    missing = max(old_left, new_left)
+    return "1 more line" if missing == 1 else f"{missing} more lines"
 
 
 def _overlong(origin: str, header_no: int, line_no: int) -> DiffParseError:

@@ -115,6 +115,8 @@ def _convert_entry(filename: str, entry: Mapping[str, Any], out: list[FileDiff])
             SkipReason.NO_PATCH,
             f"GitHub's patch does not parse: {why}; a local `git diff` can supply it",
         )
+    if not hunks:
+        return SkippedItem(filename, SkipReason.NO_PATCH, "GitHub's patch holds no hunk")
     if is_submodule_bump(hunks):
         old_sha, new_sha = subproject_commits(hunks)
         detail = f"submodule updated ({old_sha or '-'} -> {new_sha or '-'})"

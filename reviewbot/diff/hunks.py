@@ -82,9 +82,9 @@ def read_hunks(
             elif kind == "\\":
                 continue  # "\ No newline at end of file"
             else:  # " ", or a blank line some tools write for an empty context line
-                if kind != " ":
+                if kind != " ":  # the whole line is its text (minus the line ending)
+                    text = raw[:-1] if raw[-1:] == "\n" else raw
                     kind = " "
-                    text = ""
                 body.append(DiffLine(" ", text, old_no, new_no))
                 old_no += 1
                 new_no += 1
@@ -92,6 +92,8 @@ def read_hunks(
                 new_left -= 1
             parts.append(kind + text)
         _check_end(lines, i, n, origin, header_no, offset)
+        if not body:
+            continue  # "@@ -1,0 +1,0 @@": a header with no line, nothing to review or lose
         old_start = h.source_start
         old_len = h.source_length
         new_start = h.target_start

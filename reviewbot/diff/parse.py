@@ -211,6 +211,9 @@ def _convert_file(
     if is_submodule_bump(hunks):
         skipped.append(SkippedItem(path, SkipReason.SUBMODULE, _submodule_detail(status, hunks)))
         return
+    if not hunks:
+        skipped.append(SkippedItem(path, SkipReason.EMPTY, "no content changes"))
+        return
     files.append(FileDiff(path=path, old_path=old_path, status=status, hunks=hunks, language=language))
 
 
