@@ -72,8 +72,7 @@ SQL_HUNK_LINES = [
 
 def plan_of(*groups: tuple[Lane, list[Hunk]], max_output: int = 400, est: int = 100) -> Plan:
     reqs = tuple(
-        PlannedRequest(f"r{n}", lane, tuple(h.id for h in hs), est, max_output)
-        for n, (lane, hs) in enumerate(groups)
+        PlannedRequest(f"r{n}", lane, tuple(h.id for h in hs), est, max_output) for n, (lane, hs) in enumerate(groups)
     )
     return Plan(reqs, (), 1_000_000, "conservative")
 
@@ -102,6 +101,8 @@ def quoting_reply(quote: str, **over: Any) -> Any:
     """A fake reply function: one finding quoting ``quote`` in the request's first hunk."""
 
     def reply(body: dict[str, Any]) -> str:
+        if body["input"] == "ping":
+            return "pong"
         data = json.loads(body["input"])
         finding = {
             "hunk_id": data["hunks"][0]["hunk_id"],

@@ -89,6 +89,8 @@ def test_rate_limit_then_allow_is_retried(fake: FakeOpenAI) -> None:
     result = engine.run(plan_of((Lane.SECURITY, [h])), {h.id: h})
     assert result.reviewed_hunk_ids == (h.id,) and result.calls == 2
     assert [r.behaviour for r in fake.requests] == ["rate_limit", "allow"]
+    outcomes = [json.loads(line)["outcome"] for line in audit.lines if '"model.call"' in line]
+    assert outcomes == ["rate limited (429 rate_limit_exceeded)", "completed"]
 
 
 @pytest.mark.parametrize("behaviour", ["fail500", "fail503"])

@@ -176,9 +176,7 @@ class FakeOpenAI:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        ).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -286,9 +284,7 @@ ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
     "bad_key": (401, _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")),
     "rate_limit": (
         429,
-        _error(
-            "Rate limit reached for requests. Please try again shortly.", "requests", "rate_limit_exceeded"
-        ),
+        _error("Rate limit reached for requests. Please try again shortly.", "requests", "rate_limit_exceeded"),
     ),
     "quota": (
         429,
@@ -306,9 +302,7 @@ ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
     "fail503": (503, _error("The engine is currently overloaded.", "server_error", None)),
     "cyber_policy": (
         400,
-        _error(
-            "This request was flagged by cybersecurity safeguards.", "invalid_request_error", "cyber_policy"
-        ),
+        _error("This request was flagged by cybersecurity safeguards.", "invalid_request_error", "cyber_policy"),
     ),
     "invalid_access_program": (
         400,
@@ -411,7 +405,13 @@ class _Handler(BaseHTTPRequestHandler):
                 ),
             )
             return
-        reply = fake.response(body, behaviour)
+        try:
+            reply = fake.response(body, behaviour)
+        except Exception as exc:  # a test's reply function failed: say so, loudly
+            with fake._lock:
+                fake.schema_errors.append(f"reply function raised {exc!r}")
+            self._send(500, _error(f"fake reply function raised {exc!r}", "server_error", None))
+            return
         if fake.validate_replies and fake._validators is not None:
             errors = [e.message for e in fake._validators[1].iter_errors(reply)]
             if errors:
