@@ -22,9 +22,10 @@ import re
 from dataclasses import dataclass
 
 from pathspec import GitIgnoreSpec
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from .models import Diff, Hunk, Lane, Route, SkippedItem, SkipReason
-from .policy.globs import compile_spec, normalize_path, prefilter
+from .policy.globs import compile_patterns, compile_spec, normalize_path, prefilter
 from .policy.model import Policy, RouteRule
 
 EXCLUDE_RULE = "exclude"
@@ -57,8 +58,8 @@ class _CompiledRule:
     quick: re.Pattern[str] | None  # sound pre-check: no match here means the rule cannot match
 
     @classmethod
-    def build(cls, rule: RouteRule) -> _CompiledRule:
-        return cls(rule, compile_spec(rule.paths), prefilter(rule.paths))
+    def build(cls, rule: RouteRule, patterns: list[GitIgnoreSpecPattern]) -> _CompiledRule:
+        return cls(rule, compile_spec(patterns), prefilter(patterns))
 
     def index(self, path: str) -> int | None:
         """Index of the deciding pattern when this rule matches ``path``, else None."""
@@ -74,10 +75,11 @@ class Router:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         exclude = RouteRule(EXCLUDE_RULE, Lane.SKIP, policy.exclude)
-        self._exclude = _CompiledRule.build(exclude) if policy.exclude else None
-        self._rules = tuple(_CompiledRule.build(rule) for rule in policy.routes)
-        every = [p for rule in policy.routes for p in rule.paths] + list(policy.exclude)
-        self._any = prefilter(every)  # most paths match nothing: one regex answers for them
+        compiled = {rule: compile_patterns(rule.paths) for rule in (exclude, *policy.routes)}
+        self._exclude = _CompiledRule.build(exclude, compiled[exclude]) if policy.exclude else None
+        self._rules = tuple(_CompiledRule.build(rule, compiled[rule]) for rule in policy.routes)
+        # Most paths match no pattern at all: one regex answers for them.
+        self._any = prefilter([p for patterns in compiled.values() for p in patterns])
         self._default = PathDecision(policy.default_lane, DEFAULT_RULE, origin=DEFAULT_RULE)
         self._cache: dict[str, PathDecision] = {}
 
@@ -144,8 +146,6 @@ def _skipped(hunk: Hunk, route: Route) -> SkippedItem:
         return SkippedItem(
             hunk.path, SkipReason.EXCLUDED, f"exclude pattern {route.pattern}", hunk_id=hunk.id
         )
-    if route.rule == DEFAULT_RULE:
-        detail = "default lane is skip"
-    else:
-        detail = f"rule {route.rule} (pattern {route.pattern})"
+    by_rule = f"rule {route.rule} (pattern {route.pattern})"
+    detail = "default lane is skip" if route.rule == DEFAULT_RULE else by_rule
     return SkippedItem(hunk.path, SkipReason.SKIP_ROUTE, detail, hunk_id=hunk.id)

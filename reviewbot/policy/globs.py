@@ -36,21 +36,26 @@ def glob_problem(pattern: str) -> str | None:
     return None
 
 
-def compile_spec(patterns: Sequence[str]) -> GitIgnoreSpec:
-    """Compile validated patterns into one spec; ``check_file`` gives the deciding index."""
-    return GitIgnoreSpec.from_lines(list(patterns))
+def compile_patterns(patterns: Sequence[str]) -> list[GitIgnoreSpecPattern]:
+    """Compile each (validated) pattern once; reuse the result for the spec and the pre-check."""
+    return [GitIgnoreSpecPattern(pattern) for pattern in patterns]
 
 
-def prefilter(patterns: Sequence[str]) -> re.Pattern[str] | None:
-    """One regex matching every path that *any* non-negated pattern in ``patterns`` matches.
+def compile_spec(patterns: Sequence[str] | Sequence[GitIgnoreSpecPattern]) -> GitIgnoreSpec:
+    """One spec for a list of patterns; ``check_file`` gives the deciding pattern's index."""
+    compiled = [p if isinstance(p, GitIgnoreSpecPattern) else GitIgnoreSpecPattern(p) for p in patterns]
+    return GitIgnoreSpec(compiled)
+
+
+def prefilter(patterns: Sequence[GitIgnoreSpecPattern]) -> re.Pattern[str] | None:
+    """One regex matching every path that *any* non-negated pattern of ``patterns`` matches.
 
     A fast, sound pre-check (never a false negative: negations can only take paths away); the
     deciding check stays :meth:`GitIgnoreSpec.check_file`. None when it cannot be built, and
     callers then check every path the slow way.
     """
     parts = []
-    for pattern in patterns:
-        compiled = GitIgnoreSpecPattern(pattern)
+    for compiled in patterns:
         if compiled.include and compiled.regex is not None:
             if compiled.regex.flags & ~re.UNICODE:
                 return None
