@@ -77,9 +77,7 @@ def test_unplaced_and_low_confidence_findings(fake: FakeOpenAI) -> None:
     fake.reply = quoting_reply(QUOTE, confidence="low")
     engine, _, _ = engine_for(fake.base_url, policy=policy)
     result = engine.run(plan_of((Lane.SECURITY, [h])), {h.id: h})
-    assert (
-        result.findings == () and result.dropped_low_confidence == 1 and result.reviewed_hunk_ids == (h.id,)
-    )
+    assert result.findings == () and result.dropped_low_confidence == 1 and result.reviewed_hunk_ids == (h.id,)
 
 
 def test_rate_limit_then_allow_is_retried(fake: FakeOpenAI) -> None:
@@ -121,9 +119,7 @@ def test_hang_times_out_is_retried_and_charged_its_input(fake: FakeOpenAI) -> No
 def test_bad_key_or_quota_aborts_the_run(fake: FakeOpenAI, behaviour: str) -> None:
     fake.script("gpt-5.5-cyber-preview", behaviour)
     hunks = [sec_hunk(f"src/auth/f{n}.py") for n in range(6)]
-    engine, _, _ = engine_for(
-        fake.base_url, policy=Policy(review=ReviewSettings(max_parallel=1, timeout_seconds=5))
-    )
+    engine, _, _ = engine_for(fake.base_url, policy=Policy(review=ReviewSettings(max_parallel=1, timeout_seconds=5)))
     result = engine.run(plan_of(*[(Lane.SECURITY, [h]) for h in hunks]), {h.id: h for h in hunks})
     assert len(fake.requests) == 1  # nothing more is sent, nothing retried
     assert len(result.skipped) == 6 and all(s.reason is SkipReason.FAILED for s in result.skipped)
@@ -148,10 +144,7 @@ def test_invalid_json_gets_one_repair_retry(fake: FakeOpenAI) -> None:
     result = engine.run(plan_of((Lane.SECURITY, [h])), {h.id: h})
     assert result.reviewed_hunk_ids == (h.id,)
     first, second = fake.bodies()
-    assert (
-        second["instructions"].startswith(first["instructions"])
-        and "not valid JSON" in second["instructions"]
-    )
+    assert second["instructions"].startswith(first["instructions"]) and "not valid JSON" in second["instructions"]
     fake.script("gpt-5.5-cyber-preview", "invalid_json")
     engine, _, _ = engine_for(fake.base_url)
     result = engine.run(plan_of((Lane.SECURITY, [h])), {h.id: h})
@@ -181,9 +174,7 @@ def test_cyber_policy_never_resends_falls_back_once_then_blocks(fake: FakeOpenAI
     digests = [(b["model"], b["input"]) for b in fake.bodies()]
     assert len(digests) == len(set(digests))  # the same content never went to the same model twice
     assert result.safeguard_hits == 3
-    assert (
-        all(s.reason is SkipReason.BLOCKED_BY_SAFEGUARD for s in result.skipped) and len(result.skipped) == 4
-    )
+    assert all(s.reason is SkipReason.BLOCKED_BY_SAFEGUARD for s in result.skipped) and len(result.skipped) == 4
     assert sum("safeguard limit reached" in s.detail for s in result.skipped) == 3
 
 
@@ -196,9 +187,7 @@ def test_cyber_policy_then_fallback_serves(fake: FakeOpenAI) -> None:
 
 
 @pytest.mark.parametrize("behaviour", ["deny", "not_found"])
-def test_mid_run_403_404_switches_the_rest_of_the_run_to_the_fallback(
-    fake: FakeOpenAI, behaviour: str
-) -> None:
+def test_mid_run_403_404_switches_the_rest_of_the_run_to_the_fallback(fake: FakeOpenAI, behaviour: str) -> None:
     fake.script("gpt-5.5-cyber-preview", "allow", behaviour)
     hunks = [sec_hunk(f"src/auth/f{n}.py") for n in range(4)]
     policy = Policy(review=ReviewSettings(max_parallel=1, timeout_seconds=5))
@@ -252,3 +241,17 @@ def test_parallelism_is_bounded_and_progress_reported(fake: FakeOpenAI) -> None:
     assert len(result.reviewed_hunk_ids) == 10
     assert 1 <= fake.max_in_flight <= 3
     assert seen == [(n, 10) for n in range(1, 11)]
+
+
+def test_a_clipped_hunk_is_sent_only_up_to_its_kept_lines(fake: FakeOpenAI) -> None:
+    h = sec_hunk()
+    engine, _, _ = engine_for(fake.base_url)
+    req = plan_of((Lane.SECURITY, [h])).requests[0]
+    from dataclasses import replace as dc_replace
+
+    from reviewbot.models import Plan
+
+    plan = Plan((dc_replace(req, clipped=(h.id,), clip_at=((h.id, 2),)),), (), 1_000_000, "conservative")
+    engine.run(plan, {h.id: h})
+    text = json.loads(fake.bodies()[0]["input"])["hunks"][0]["text"]
+    assert "def find" in text and "SELECT * FROM t WHERE id = ?" in text and "request.args" not in text

@@ -231,37 +231,29 @@ class Engine:
                 self._done += 1
                 done = self._done
                 if self.progress is not None:
-                    outcome = (
-                        "reviewed"
-                        if out.reviewed
-                        else (out.skipped[0].reason.value if out.skipped else "done")
-                    )
+                    outcome = "reviewed" if out.reviewed else (out.skipped[0].reason.value if out.skipped else "done")
                     self.progress(Progress(done, total, req.id, outcome))
         return out
 
-    def _skip(
-        self, out: _Outcome, req: PlannedRequest, hunks: Sequence[Hunk], reason: SkipReason, detail: str
-    ) -> None:
+    def _skip(self, out: _Outcome, req: PlannedRequest, hunks: Sequence[Hunk], reason: SkipReason, detail: str) -> None:
         out.skipped.extend(SkippedItem(h.path, reason, detail, h.id, req.lane) for h in hunks)
 
     def _review(self, req: PlannedRequest, all_hunks: Mapping[str, Hunk], out: _Outcome) -> None:
         hunks = [all_hunks[h] for h in req.hunk_ids if h in all_hunks]
+        # A hunk the planner clipped is sent up to its kept line (findings past it cannot be placed).
+        clipped = {h.id: replace(h, lines=h.lines[:kept]) for h in hunks if (kept := req.lines_kept(h.id))}
         for missing in sorted(set(req.hunk_ids) - set(all_hunks)):
             out.skipped.append(SkippedItem("", SkipReason.FAILED, "hunk not in the diff", missing, req.lane))
         if not hunks:
             return
-        prompt = [
-            (h, prepare_hunk(h, req.lane, path=self.redact(h.path), body=self.redact(h.body())))
-            for h in hunks
-        ]
+        sent = [clipped.get(h.id, h) for h in hunks]
+        prompt = [(h, prepare_hunk(h, req.lane, path=self.redact(h.path), body=self.redact(h.body()))) for h in sent]
         route = self._route(req.lane)
         tried_fallback = False
         repair_error: str | None = None
         while True:
             if self._fatal is not None:
-                return self._skip(
-                    out, req, hunks, SkipReason.FAILED, f"not sent: run aborted ({self._fatal.message})"
-                )
+                return self._skip(out, req, hunks, SkipReason.FAILED, f"not sent: run aborted ({self._fatal.message})")
             if req.lane is Lane.SECURITY and self._safeguard_hits >= self.policy.review.max_safeguard_hits:
                 return self._skip(
                     out,
@@ -288,9 +280,7 @@ class Engine:
             try:
                 reply = self._send(req, route, body)
             except _OverBudget:
-                return self._skip(
-                    out, req, hunks, SkipReason.OVER_BUDGET, "not sent: budget remaining too small"
-                )
+                return self._skip(out, req, hunks, SkipReason.OVER_BUDGET, "not sent: budget remaining too small")
             except LaneCallError as exc:
                 c = exc.classified
                 if c.kind is ErrorKind.LANE_UNAVAILABLE:
@@ -308,15 +298,11 @@ class Engine:
                         out.fell_back.update(h.id for h in hunks)
                         route = fb
                         continue
-                    return self._skip(
-                        out, req, hunks, SkipReason.BLOCKED_BY_SAFEGUARD, f"{route.model}: {c.short}"
-                    )
+                    return self._skip(out, req, hunks, SkipReason.BLOCKED_BY_SAFEGUARD, f"{route.model}: {c.short}")
                 if c.kind.fatal:
                     with self._lock:
                         if self._fatal is None:
-                            self._fatal = fatal_error(
-                                c, key_source=self.reviewer.key_source(serving)
-                            )
+                            self._fatal = fatal_error(c, key_source=self.reviewer.key_source(serving))
                     return self._skip(out, req, hunks, SkipReason.FAILED, f"{route.model}: {c.short}")
                 if c.kind is ErrorKind.CONFIG:
                     out.notes.append(
@@ -346,15 +332,11 @@ class Engine:
             except OutputInvalid as exc:
                 if reply.status == "incomplete":
                     why = reply.incomplete_reason or "unknown"
-                    return self._skip(
-                        out, req, hunks, SkipReason.FAILED, f"{reply.model}: output incomplete ({why})"
-                    )
+                    return self._skip(out, req, hunks, SkipReason.FAILED, f"{reply.model}: output incomplete ({why})")
                 if repair_error is None:
                     repair_error = str(exc)
                     continue
-                return self._skip(
-                    out, req, hunks, SkipReason.FAILED, f"{reply.model}: invalid output after a repair"
-                )
+                return self._skip(out, req, hunks, SkipReason.FAILED, f"{reply.model}: invalid output after a repair")
             mapped = map_findings(
                 raw,
                 prompt,
