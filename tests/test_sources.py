@@ -270,3 +270,32 @@ def test_unrelated_histories_have_no_merge_base(tmp_path: Path) -> None:
     with pytest.raises(GitError) as info:
         GitSource(repo, base="main").read()
     assert info.value.message == "'main' and HEAD have no common ancestor"
+
+
+def test_staged_with_base_compares_the_index_with_the_merge_base(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    git(repo, "switch", "-q", "-c", "feature")
+    (repo / "app.py").write_text("committed\n")
+    git(repo, "commit", "-q", "-am", "on feature")
+    (repo / "staged.py").write_text("s = 1\n")
+    git(repo, "add", "staged.py")
+    (repo / "old_name.py").write_text("not staged\n")
+    source = GitSource(repo, base="main", staged=True)
+    assert source.describe() == "changes since the merge-base of main and HEAD"  # before read: no I/O
+    assert [f.path for f in source.read().files] == ["app.py", "staged.py"]
+    assert source.describe().startswith("staged changes since the merge-base of main and HEAD (")
+
+
+def test_gitlink_change_from_real_git_is_a_submodule_skip(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r")
+    sha = git(repo, "rev-parse", "HEAD")
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{sha},lib/sub")
+    diff = GitSource(repo, staged=True).read()
+    assert diff.files == ()
+    assert [(s.path, s.reason, s.detail) for s in diff.skipped] == [
+        ("lib/sub", SkipReason.SUBMODULE, f"submodule added (- -> {sha[:12]})")
+    ]
+
+
+def test_head_sha_outside_a_repository_is_none(tmp_path: Path) -> None:
+    assert GitSource(tmp_path).head_sha() is None
