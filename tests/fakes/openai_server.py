@@ -174,7 +174,7 @@ class FakeOpenAI:
         class Handler(_Handler):
             server_fake = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = _Server(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
@@ -314,6 +314,10 @@ ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
         ),
     ),
 }
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 drops parallel connects (1 s SYN retry)
 
 
 class _Handler(BaseHTTPRequestHandler):
