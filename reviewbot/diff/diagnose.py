@@ -108,6 +108,4 @@ def _more(old_left: int, new_left: int) -> str:
 
 
 def _overlong(origin: str, header_no: int, line_no: int) -> DiffParseError:
-    return _error(
-        origin, f"hunk at line {header_no} has more lines than its header declares (line {line_no})"
-    )
+    return _error(origin, f"hunk at line {header_no} has more lines than its header declares (line {line_no})")

@@ -130,8 +130,7 @@ def _check_end(lines: Sequence[str], i: int, n: int, origin: str, header_no: int
     if follow.rstrip("\r\n") in ("--", "-- "):
         return  # the signature separator of `git format-patch`
     raise DiffParseError(
-        f"{origin}: hunk at line {header_no - offset} has more lines than its header declares "
-        f"(line {i + 1 - offset})",
+        f"{origin}: hunk at line {header_no - offset} has more lines than its header declares (line {i + 1 - offset})",
         hint=_HINT,
     )
 

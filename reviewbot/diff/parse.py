@@ -198,9 +198,7 @@ def _convert_file(
         )
         skipped.append(SkippedItem(path, SkipReason.SUBMODULE, _submodule_detail(status, hunks)))
         return
-    reason, detail = _why_not_reviewable(
-        patched_file, status, path=path, old_path=old_path, old_mode=old_mode, new_mode=new_mode
-    )
+    reason, detail = _why_not_reviewable(patched_file, status, old_path=old_path, old_mode=old_mode, new_mode=new_mode)
     if reason is not None:
         skipped.append(SkippedItem(path=path, reason=reason, detail=detail))
         return
@@ -221,7 +219,6 @@ def _why_not_reviewable(
     patched_file: PatchedFile,
     status: FileStatus,
     *,
-    path: str,
     old_path: str | None,
     old_mode: str | None,
     new_mode: str | None,
