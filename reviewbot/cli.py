@@ -50,12 +50,27 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # command not built yet
             raise
         module.register(subparsers)
+    _add_verbose(subparsers)
     return parser
+
+
+def _add_verbose(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Accept ``--verbose`` after any sub-command too (``reviewbot diff --verbose``)."""
+    for sub in set(subparsers.choices.values()):
+        if "--verbose" not in sub._option_string_actions:
+            sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                             help="show tracebacks and debug logging")
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_verbose(action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -35,6 +35,12 @@ class PlanItem:
     hunk: Hunk
     lane: Lane
     text: RedactedText  # rendered hunk text, one element per hunk line, joined by "\n"
+    fixed_tokens: int = 0  # the hunk's framing that clipping cannot shrink (its path, ...)
+
+
+def _with_margin(tokens: int) -> int:
+    """The hunk text is sent inside a JSON string: escaped quotes and backslashes cost a little more."""
+    return tokens + tokens // 20 + 1
 
 
 def risk_key(item: PlanItem) -> tuple[int, int, str, int]:
@@ -112,12 +118,13 @@ def plan(
 
         for item in lane_items:
             hunk = item.hunk
-            tokens = count(item.text) + HUNK_FRAMING_TOKENS
+            framing = HUNK_FRAMING_TOKENS + item.fixed_tokens
+            tokens = _with_margin(count(item.text)) + framing
             kept: int | None = None
             hunk_limit = min(budget.max_hunk_tokens, max_request_input)
             if tokens > hunk_limit:
-                clipped_tokens, kept = _clip(item, hunk_limit - HUNK_FRAMING_TOKENS, count)
-                tokens = clipped_tokens + HUNK_FRAMING_TOKENS
+                clipped_tokens, kept = _clip(item, hunk_limit - framing, lambda t: _with_margin(count(t)))
+                tokens = clipped_tokens + framing
             fits_current = (
                 current is not None
                 and current.input_tokens + tokens <= max_request_input

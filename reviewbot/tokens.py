@@ -102,7 +102,7 @@ def _from_tiktoken(allow_download: bool) -> Any | None:
         return None
     try:
         return tiktoken.get_encoding("o200k_base")
-    except Exception:  # noqa: BLE001 - any failure (no network, bad cache) means "not available"
+    except Exception:
         return None
 
 

@@ -37,7 +37,6 @@ def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeOpenAI
     (tmp_path / "policy.yml").write_text(POLICY)
     monkeypatch.chdir(tmp_path)
     # Only this command: the others are being built at the same time and may not import yet.
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("probe",))
     with running_fake(keys={KEY: "main"}) as f:
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         monkeypatch.setenv("OPENAI_BASE_URL", f.base_url)

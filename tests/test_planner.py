@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 from reviewbot.models import DiffLine, FileStatus, Hunk, Lane, RedactedText, SkipReason, hunk_id
 from reviewbot.planner import HUNK_FRAMING_TOKENS, PlanItem, plan
 from reviewbot.policy.model import Budget
-from reviewbot.render import render_hunk
 
 
 def count(text: str) -> int:  # a deterministic stand-in estimator: one token per 4 chars
@@ -25,7 +24,7 @@ def make_hunk(path: str, n_lines: int, start: int = 1, language: str | None = "p
 
 
 def item(hunk: Hunk, lane: Lane) -> PlanItem:
-    return PlanItem(hunk, lane, render_hunk(hunk, RedactedText(hunk.body().rstrip("\n"))))
+    return PlanItem(hunk, lane, RedactedText(hunk.body().rstrip("\n")))
 
 
 OVERHEAD = {Lane.SECURITY: 300, Lane.GENERAL: 250}
@@ -64,6 +63,7 @@ def test_oversized_hunk_is_clipped_at_a_line_boundary_not_dropped():
     assert kept is not None and 0 < kept < 2_000
     sent = "\n".join(big.text.split("\n")[:kept])
     assert count(sent) + HUNK_FRAMING_TOKENS <= 1_000
+    assert kept >= 80  # ~10 tokens a line: close to the limit, not clipped absurdly short
 
 
 def test_nothing_fits_means_everything_is_skipped_with_reason():

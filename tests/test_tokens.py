@@ -109,7 +109,8 @@ def test_quicktok_ranks_rejected_when_tampered(monkeypatch, tmp_path):
     import struct
 
     token = b"hi"
-    (pkg / "data" / "o200k.vocab").write_bytes(struct.pack("<I", 1) + struct.pack("<H", 2) + token + struct.pack("<I", 0))
+    vocab = struct.pack("<I", 1) + struct.pack("<H", 2) + token + struct.pack("<I", 0)
+    (pkg / "data" / "o200k.vocab").write_bytes(vocab)
     import importlib.machinery
 
     spec = importlib.machinery.ModuleSpec("quicktok", None, is_package=True)

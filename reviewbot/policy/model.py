@@ -25,6 +25,7 @@ class RouteRule:
     paths: tuple[str, ...] = ()
     line: int | None = None  # line of the rule in its policy file, for explanations
     origin: str = "policy"  # "policy" or "SECURITY_PATHS"
+    path_lines: tuple[int | None, ...] = ()  # line of each pattern in ``paths`` (like git check-ignore -v)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Policy:
     routes: tuple[RouteRule, ...] = ()
     default_lane: Lane = Lane.GENERAL
     exclude: tuple[str, ...] = ()
+    exclude_lines: tuple[int | None, ...] = ()  # line of each ``exclude`` pattern
     budget: Budget = field(default_factory=Budget)
     fail_on: FailOn = field(default_factory=FailOn)
     redaction: RedactionConfig = field(default_factory=RedactionConfig)

@@ -1,0 +1,247 @@
+"""The pipeline (DESIGN.md §1): route, redact, plan, then review or stop, and account for every hunk.
+
+``prepare`` does the pure, offline part (routing, local secret findings, the budget plan);
+``finish`` turns what happened into a ``RunResult`` whose coverage always adds up: every
+hunk parsed is either reviewed or skipped with a reason. Model review plugs in between
+(``reviewbot.lanes``); without it the planned hunks are recorded as not reviewed
+(``offline`` or ``dry-run``), never as clean.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .audit import AuditLog
+from .lanes.prompt import fixed_prompt_text, prepare_hunk
+from .models import (
+    Coverage,
+    Diff,
+    Finding,
+    Hunk,
+    Lane,
+    LaneResolution,
+    Plan,
+    RedactedText,
+    Route,
+    RunResult,
+    RunState,
+    SkippedItem,
+    SkipReason,
+    Usage,
+)
+from .planner import LANE_ORDER, PlanItem, plan
+from .policy.model import Policy
+from .redact import Redactor, secret_findings
+from .router import Router
+from .tokens import Estimator
+
+
+@dataclass(frozen=True)
+class Prepared:
+    diff: Diff
+    routes: tuple[Route, ...]
+    route_skips: tuple[SkippedItem, ...]
+    items: tuple[PlanItem, ...]
+    local_findings: tuple[Finding, ...]
+    plan: Plan
+    hunks_by_id: Mapping[str, Hunk]
+    texts: Mapping[str, RedactedText]  # redacted diff body per routed hunk
+
+
+def prepare(
+    diff: Diff,
+    policy: Policy,
+    *,
+    redactor: Redactor,
+    estimator: Estimator,
+    budget_tokens: int,
+    audit: AuditLog,
+    prompt_overhead: Mapping[Lane, int] | None = None,
+) -> Prepared:
+    routes, route_skips = Router(policy).route_diff(diff)
+    for route in routes:
+        audit.append(
+            "route",
+            hunk=route.hunk_id,
+            path=route.path,
+            lane=route.lane.value,
+            rule=route.rule,
+            pattern=route.pattern,
+            matched_path=route.matched_path,
+        )
+    hunks_by_id = {h.id: h for h in diff.hunks}
+    texts: dict[str, RedactedText] = {}
+    items = []
+    for route in routes:
+        if route.lane is Lane.SKIP:
+            continue
+        hunk = hunks_by_id[route.hunk_id]
+        body = redactor.redact(hunk.body()).text
+        texts[hunk.id] = body
+        path = redactor.scrub(hunk.path)
+        # Estimated on exactly the text the model lanes will send for this hunk.
+        shown = prepare_hunk(hunk, route.lane, path=path, body=body).text()
+        items.append(PlanItem(hunk, route.lane, shown, fixed_tokens=estimator.count(path)))
+    audit.append("redaction", counts=dict(redactor.counts()))
+
+    local = secret_findings(diff, redactor)
+    overhead = dict(prompt_overhead or {lane: estimator.count(fixed_prompt_text(lane)) for lane in LANE_ORDER})
+    the_plan = plan(
+        items,
+        budget=policy.budget,
+        budget_tokens=budget_tokens,
+        count=estimator.count,
+        prompt_overhead=overhead,
+        estimator=estimator.name,
+    )
+    audit.append(
+        "plan",
+        budget_tokens=the_plan.budget_tokens,
+        estimator=the_plan.estimator,
+        reserved_tokens=the_plan.reserved_tokens,
+        requests=[
+            {
+                "id": r.id,
+                "lane": r.lane.value,
+                "hunks": list(r.hunk_ids),
+                "estimated_input_tokens": r.estimated_input_tokens,
+                "max_output_tokens": r.max_output_tokens,
+                "clipped": list(r.clipped),
+            }
+            for r in the_plan.requests
+        ],
+        skipped=[{"hunk": s.hunk_id, "path": s.path, "reason": s.reason.value} for s in the_plan.skipped],
+    )
+    return Prepared(diff, routes, route_skips, tuple(items), local, the_plan, hunks_by_id, texts)
+
+
+def not_reviewed(prepared: Prepared, reason: SkipReason, detail: str) -> tuple[SkippedItem, ...]:
+    """Planned hunks that were not sent, e.g. offline: each one skipped with ``reason``."""
+    return tuple(
+        SkippedItem(path=prepared.hunks_by_id[hid].path, reason=reason, detail=detail, hunk_id=hid, lane=req.lane)
+        for req in prepared.plan.requests
+        for hid in req.hunk_ids
+    )
+
+
+def coverage_of(
+    diff: Diff, skipped: Sequence[SkippedItem], reviewed: Sequence[str], fell_back: int = 0
+) -> Coverage:
+    """Units are hunks, plus one per file set aside whole (binary, deleted, mode-only, ...)."""
+    total = len(diff.hunks) + sum(1 for s in diff.skipped if s.hunk_id is None)
+    by_reason = Counter(s.reason.value for s in skipped)
+    return Coverage(
+        hunks_total=total,
+        hunks_reviewed=len(set(reviewed)),
+        skipped_by_reason=tuple(sorted(by_reason.items())),
+        fell_back=fell_back,
+    )
+
+
+def finish(
+    prepared: Prepared,
+    policy: Policy,
+    *,
+    source: str,
+    head_sha: str | None,
+    audit: AuditLog,
+    model_findings: Sequence[Finding] = (),
+    reviewed: Sequence[str] = (),
+    review_skips: Sequence[SkippedItem] = (),
+    lanes: Sequence[LaneResolution] = (),
+    usage_by_lane: Mapping[str, Usage] | None = None,
+    cost_usd: Mapping[str, float] | None = None,
+    model_called: bool = False,
+    fell_back: int = 0,
+    notes: Sequence[str] = (),
+    failed: bool = False,
+) -> RunResult:
+    skipped = tuple(
+        sorted(
+            (*prepared.diff.skipped, *prepared.route_skips, *prepared.plan.skipped, *review_skips),
+            key=SkippedItem.sort_key,
+        )
+    )
+    coverage = coverage_of(prepared.diff, skipped, reviewed, fell_back)
+    assert coverage.hunks_reviewed + coverage.hunks_skipped == coverage.hunks_total, (
+        f"coverage does not add up: {coverage}"
+    )
+    findings = tuple(sorted({f.fingerprint: f for f in (*prepared.local_findings, *model_findings)}.values(),
+                            key=Finding.sort_key))
+    if failed:
+        state = RunState.FAILED
+    elif coverage.hunks_total == 0:
+        state = RunState.COMPLETE
+    elif any(s.reason not in _EXPECTED_SKIPS for s in skipped):
+        state = RunState.PARTIAL
+    else:
+        state = RunState.COMPLETE
+    result = RunResult(
+        findings=findings,
+        routes=prepared.routes,
+        plan=prepared.plan,
+        coverage=coverage,
+        state=state,
+        lanes=tuple(lanes),
+        usage_by_lane=tuple(sorted((usage_by_lane or {}).items())),
+        model_called=model_called,
+        notes=tuple(notes),
+        hunks=prepared.diff.hunks,
+        skipped=skipped,
+        reviewed=tuple(sorted(set(reviewed))),
+        source=source,
+        head_sha=head_sha,
+        policy_source=policy.source,
+        policy_digest=policy.digest,
+        cost_usd=tuple(sorted((cost_usd or {}).items())),
+    )
+    for finding in findings:
+        audit.append(
+            "finding",
+            fingerprint=finding.fingerprint,
+            rule=finding.rule,
+            severity=finding.severity.label,
+            path=finding.path,
+            start_line=finding.start_line,
+            end_line=finding.end_line,
+            source=finding.source,
+        )
+    audit.append(
+        "run_end",
+        state=state.value,
+        coverage={
+            "hunks_total": coverage.hunks_total,
+            "hunks_reviewed": coverage.hunks_reviewed,
+            "skipped": dict(coverage.skipped_by_reason),
+            "fell_back": coverage.fell_back,
+        },
+        tokens_used=result.tokens_used,
+        findings=len(findings),
+    )
+    return result
+
+
+# Skips that are decisions of the policy or facts of the diff, not a shortfall of the review.
+_EXPECTED_SKIPS = frozenset(
+    {
+        SkipReason.EXCLUDED,
+        SkipReason.SKIP_ROUTE,
+        SkipReason.BINARY,
+        SkipReason.GENERATED,
+        SkipReason.DELETED_ONLY,
+        SkipReason.MODE_ONLY,
+        SkipReason.RENAME_ONLY,
+        SkipReason.EMPTY,
+        SkipReason.SUBMODULE,
+    }
+)
+
+
+def security_incomplete(result: RunResult) -> bool:
+    """True when a security-lane hunk was not reviewed (for ``fail_on.incomplete``)."""
+    return any(s.lane is Lane.SECURITY and s.reason not in _EXPECTED_SKIPS for s in result.skipped)
+
+
+Progress = Callable[[str], None]

@@ -1,0 +1,142 @@
+"""The versioned, deterministic JSON report: same input, byte-identical output.
+
+No timestamps, sorted keys and lists, nothing taken from set iteration order.
+``REPORT_VERSION`` changes whenever a field changes meaning or is removed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .. import __version__
+from ..models import Finding, Hunk, LaneResolution, PlannedRequest, Route, RunResult, SkippedItem
+
+REPORT_VERSION = 1
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "cwe": f.cwe,
+        "severity": f.severity.label,
+        "confidence": f.confidence.label,
+        "path": f.path,
+        "start_line": f.start_line,
+        "end_line": f.end_line,
+        "title": f.title,
+        "body": f.body,
+        "fix": f.fix,
+        "source": f.source,
+        "fingerprint": f.fingerprint,
+        "hunk": f.hunk_id,
+        "placed": f.placed,
+        "lane": f.lane.value if f.lane else None,
+    }
+
+
+def _hunk(h: Hunk, route: Route | None) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "path": h.path,
+        "old_path": h.old_path,
+        "status": h.status.value,
+        "header": h.header,
+        "added": h.added,
+        "removed": h.removed,
+        "language": h.language,
+        "lane": route.lane.value if route else None,
+        "rule": route.rule if route else None,
+        "pattern": route.pattern if route else None,
+        "matched_path": route.matched_path if route else None,
+        "matched_line": route.matched_line if route else None,
+    }
+
+
+def _skipped(s: SkippedItem) -> dict[str, Any]:
+    return {
+        "path": s.path,
+        "hunk": s.hunk_id,
+        "reason": s.reason.value,
+        "detail": s.detail,
+        "lane": s.lane.value if s.lane else None,
+    }
+
+
+def _request(r: PlannedRequest) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "lane": r.lane.value,
+        "hunks": list(r.hunk_ids),
+        "estimated_input_tokens": r.estimated_input_tokens,
+        "max_output_tokens": r.max_output_tokens,
+        "clipped": list(r.clipped),
+    }
+
+
+def _lane(lane: LaneResolution) -> dict[str, Any]:
+    return {
+        "lane": lane.lane.value,
+        "requested": list(lane.requested),
+        "served_by": lane.served_by,
+        "served_lane": lane.served_lane.value if lane.served_lane else None,
+        "reason": lane.reason,
+        "access_program": lane.access_program,
+        "fell_back": lane.fell_back,
+    }
+
+
+def report_dict(result: RunResult) -> dict[str, Any]:
+    routes = {r.hunk_id: r for r in result.routes}
+    plan = result.plan
+    return {
+        "version": REPORT_VERSION,
+        "tool": {"name": "reviewbot", "version": __version__},
+        "source": result.source,
+        "head_sha": result.head_sha,
+        "policy": {"source": result.policy_source, "digest": result.policy_digest},
+        "state": result.state.value,
+        "model_called": result.model_called,
+        "coverage": {
+            "hunks_total": result.coverage.hunks_total,
+            "hunks_reviewed": result.coverage.hunks_reviewed,
+            "hunks_skipped": result.coverage.hunks_skipped,
+            "skipped_by_reason": dict(result.coverage.skipped_by_reason),
+            "fell_back": result.coverage.fell_back,
+        },
+        "lanes": [_lane(lane) for lane in sorted(result.lanes, key=lambda x: x.lane.value)],
+        "budget": {
+            "budget_tokens": plan.budget_tokens,
+            "estimator": plan.estimator,
+            "reserved_tokens": plan.reserved_tokens,
+            "tokens_used": result.tokens_used,
+            "usage_by_lane": {
+                lane: {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens,
+                       "cached_tokens": u.cached_tokens}
+                for lane, u in result.usage_by_lane
+            },
+            "estimated_cost_usd": {lane: round(cost, 6) for lane, cost in result.cost_usd},
+        },
+        "plan": {"requests": [_request(r) for r in plan.requests]},
+        "hunks": [_hunk(h, routes.get(h.id)) for h in result.hunks],
+        "skipped": [_skipped(s) for s in result.skipped],
+        "findings": [_finding(f) for f in sorted(result.findings, key=Finding.sort_key)],
+        "notes": list(result.notes),
+    }
+
+
+def _scrub_all(value: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrub_all(v, scrub) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_all(v, scrub) for v in value]
+    return value
+
+
+def render_json(result: RunResult, *, scrub: Callable[[str], str]) -> str:
+    """Every string value passes through ``scrub`` (the redactor) before it is written."""
+    data = _scrub_all(report_dict(result), scrub)
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

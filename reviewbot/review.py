@@ -1,0 +1,173 @@
+"""A run with the model lanes: probe, plan within what the probe left, review, account.
+
+Order matters for the budget: the probe's tokens are charged to the same ledger as the
+review calls, and the plan is made against what remains after the probe, so the run as
+a whole never spends more than ``budget_tokens``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+from .audit import AuditLog
+from .lanes.client import lane_endpoint
+from .lanes.engine import Engine, Progress
+from .lanes.errors import AccessProgramError, fatal_error
+from .lanes.ledger import Ledger
+from .lanes.probe import PROBE_TIMEOUT, Prober
+from .lanes.prompt import safety_identifier as make_safety_identifier
+from .lanes.reviewer import OpenAIReviewer, Reviewer
+from .models import Diff, LaneResolution, RedactedText, RunResult, SkipReason, Usage
+from .pipeline import finish, not_reviewed, prepare
+from .policy.model import Policy
+from .redact import Redactor
+from .tokens import get_estimator
+
+
+def estimate_cost(policy: Policy, lanes: Sequence[LaneResolution], usage: Mapping[str, Usage]) -> dict[str, float]:
+    """USD per lane from the policy's prices for the model that served it (lanes without a price: absent)."""
+    served = {r.lane.value: r.served_by for r in lanes}
+    costs: dict[str, float] = {}
+    for lane, used in usage.items():
+        model = served.get(lane)
+        price = policy.price(model) if model else None
+        if price is None:
+            continue
+        cached = used.cached_tokens
+        cached_price = price.cached_input if price.cached_input is not None else price.input
+        costs[lane] = (
+            (used.input_tokens - cached) * price.input + cached * cached_price + used.output_tokens * price.output
+        ) / 1_000_000
+    return costs
+
+
+def _memo(fn: Callable[[str], RedactedText]) -> Callable[[str], RedactedText]:
+    """The engine redacts each hunk again; the pipeline already did: reuse, don't rescan."""
+    cache: dict[str, RedactedText] = {}
+    lock = threading.Lock()
+
+    def wrapped(text: str) -> RedactedText:
+        with lock:
+            hit = cache.get(text)
+        if hit is None:
+            hit = fn(text)
+            with lock:
+                cache[text] = hit
+        return hit
+
+    return wrapped
+
+
+def review_with_models(
+    diff: Diff,
+    policy: Policy,
+    *,
+    env: Mapping[str, str],
+    redactor: Redactor,
+    audit: AuditLog,
+    source: str,
+    head_sha: str | None,
+    budget_tokens: int,
+    progress: Callable[[str], None],
+    safety_identifier: str | None,
+    notes: Sequence[str],
+    reviewer: Reviewer | None = None,
+) -> RunResult:
+    notes = list(notes)
+    endpoints = {cfg.name: ep for cfg in policy.lanes if (ep := lane_endpoint(cfg.name, env)) is not None}
+    reviewer = reviewer or OpenAIReviewer(endpoints)
+    ledger = Ledger(budget_tokens, audit=audit)
+    estimator = get_estimator(allow_download=True)
+
+    progress("reviewbot: probing which model serves each lane")
+    report = Prober(
+        policy, reviewer, ledger=ledger, audit=audit, timeout=min(PROBE_TIMEOUT, policy.review.timeout_seconds)
+    ).run()
+    if report.fatal:
+        key_source, classified = report.fatal[0]
+        raise fatal_error(classified, key_source=key_source)
+    if report.config_errors:
+        raise AccessProgramError(
+            report.config_errors[0],
+            hint="the access program must match the model (both cyber models take daybreak_red)",
+        )
+    resolutions = report.resolutions
+    for res in resolutions:
+        if res.fell_back:
+            notes.append(f"{res.lane.value} lane fell back to {res.served_by}: {res.reason}")
+        elif res.served_by is None:
+            notes.append(f"{res.lane.value} lane: no model could serve it ({res.reason})")
+
+    remaining = ledger.snapshot().remaining
+    prepared = prepare(diff, policy, redactor=redactor, estimator=estimator, budget_tokens=remaining, audit=audit)
+    unserved = {r.lane for r in resolutions if r.served_by is None}
+    servable = [r for r in prepared.plan.requests if r.lane not in unserved]
+    no_model = [
+        s
+        for s in not_reviewed(prepared, SkipReason.NO_MODEL, "no model could serve this lane")
+        if s.lane in unserved
+    ]
+    if not servable:
+        result_usage = dict(ledger.snapshot().by_lane)
+        return finish(
+            prepared, policy, source=source, head_sha=head_sha, audit=audit, review_skips=no_model,
+            lanes=resolutions, usage_by_lane=result_usage, cost_usd=estimate_cost(policy, resolutions, result_usage),
+            model_called=bool(result_usage), notes=notes,
+        )
+
+    total = len(servable)
+    progress(f"reviewbot: {total} request(s) to send")
+
+    def on_progress(p: Progress) -> None:
+        progress(f"reviewbot: [{p.done}/{p.total}] {p.request_id}: {p.outcome}")
+
+    engine = Engine(
+        policy,
+        reviewer,
+        resolutions=resolutions,
+        ledger=ledger,
+        audit=audit,
+        redact=_memo(lambda text: redactor.redact(text).text),
+        scrub=redactor.scrub,
+        safety_identifier=safety_identifier or make_safety_identifier(source, "local"),
+        estimate=estimator.count,
+        progress=on_progress,
+    )
+    outcome = engine.run(replace(prepared.plan, requests=tuple(servable)), prepared.hunks_by_id)
+    if outcome.fatal is not None:
+        # Bad key or quota mid-run: record what happened, then stop with exit 4.
+        finish(
+            prepared, policy, source=source, head_sha=head_sha, audit=audit,
+            review_skips=(*no_model, *outcome.skipped), reviewed=outcome.reviewed_hunk_ids,
+            lanes=outcome.lanes, usage_by_lane=dict(outcome.usage_by_lane), model_called=True,
+            notes=(*notes, *outcome.notes), failed=True,
+        )
+        outcome.raise_if_fatal()
+    usage = dict(outcome.usage_by_lane)
+    if outcome.dropped_low_confidence:
+        notes.append(
+            f"{outcome.dropped_low_confidence} finding(s) below the policy's min_confidence were dropped"
+        )
+    lane_fell_back = {x.lane for x in outcome.lanes if x.fell_back}
+    fell_back_ids = set(outcome.fell_back_hunk_ids) | {
+        h for r in servable if r.lane in lane_fell_back for h in r.hunk_ids
+    }
+    result = finish(
+        prepared,
+        policy,
+        source=source,
+        head_sha=head_sha,
+        audit=audit,
+        model_findings=outcome.findings,
+        reviewed=outcome.reviewed_hunk_ids,
+        review_skips=(*no_model, *outcome.skipped),
+        lanes=outcome.lanes,
+        usage_by_lane=usage,
+        cost_usd=estimate_cost(policy, outcome.lanes, usage),
+        model_called=True,
+        fell_back=len(fell_back_ids & set(outcome.reviewed_hunk_ids)),
+        notes=(*notes, *outcome.notes),
+    )
+    return result
