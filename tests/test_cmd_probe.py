@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot import cli
 from reviewbot.cli import main
 from reviewbot.commands import probe as probe_cmd
 from reviewbot.models import Lane
