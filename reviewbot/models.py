@@ -36,6 +36,7 @@ class SkipReason(enum.StrEnum):
     DELETED_ONLY = "deleted-only"
     MODE_ONLY = "mode-only"
     RENAME_ONLY = "rename-only"
+    COPY_ONLY = "copy-only"
     EMPTY = "empty"
     SUBMODULE = "submodule"
     NO_PATCH = "no-patch"
@@ -93,7 +94,7 @@ class FileStatus(enum.StrEnum):
     COPIED = "copied"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DiffLine:
     """One line of a hunk. ``kind`` is ``+``, ``-`` or a space (context)."""
 

@@ -233,6 +233,7 @@ _EXPECTED_SKIPS = frozenset(
         SkipReason.DELETED_ONLY,
         SkipReason.MODE_ONLY,
         SkipReason.RENAME_ONLY,
+        SkipReason.COPY_ONLY,
         SkipReason.EMPTY,
         SkipReason.SUBMODULE,
     }

@@ -106,7 +106,7 @@ def test_removed_renamed_copied_and_mode_changed_entries() -> None:
     assert [(s.path, s.reason, s.detail) for s in diff.skipped] == [
         ("auth/old.py", SkipReason.DELETED_ONLY, "file deleted"),
         ("b/new.py", SkipReason.RENAME_ONLY, "renamed from a/new.py without changes"),
-        ("c/copy.py", SkipReason.RENAME_ONLY, "copied from c/orig.py without changes"),
+        ("c/copy.py", SkipReason.COPY_ONLY, "copied from c/orig.py without changes"),
         ("run.sh", SkipReason.MODE_ONLY, "mode or type changed without content changes"),
     ]
     (hunk,) = diff.hunks

@@ -237,7 +237,7 @@ def test_copy_with_and_without_changes() -> None:
     assert (file.path, file.old_path, file.status) == ("next.py", "keep.py", FileStatus.COPIED)
     assert one_skip(Diff(files=(), skipped=diff.skipped)) == (
         "copy.c",
-        SkipReason.RENAME_ONLY,
+        SkipReason.COPY_ONLY,
         "copied from orig.c without changes",
     )
 

@@ -76,8 +76,9 @@ def _convert_entry(filename: str, entry: Mapping[str, Any], out: list[FileDiff])
         return SkippedItem(filename, SkipReason.DELETED_ONLY, "file deleted")
     if not isinstance(patch, str) or not patch:
         if status in (FileStatus.RENAMED, FileStatus.COPIED) and unchanged:
-            verb = "renamed" if status is FileStatus.RENAMED else "copied"
-            return SkippedItem(filename, SkipReason.RENAME_ONLY, f"{verb} from {previous} without changes")
+            if status is FileStatus.RENAMED:
+                return SkippedItem(filename, SkipReason.RENAME_ONLY, f"renamed from {previous} without changes")
+            return SkippedItem(filename, SkipReason.COPY_ONLY, f"copied from {previous} without changes")
         if raw_status == "unchanged":
             return SkippedItem(filename, SkipReason.EMPTY, "GitHub lists the file as unchanged")
         if raw_status == "changed" and unchanged:

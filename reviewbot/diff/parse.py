@@ -240,7 +240,7 @@ def _why_not_reviewable(
     if status is FileStatus.RENAMED:
         return SkipReason.RENAME_ONLY, f"renamed from {old_path} without changes{mode_note}"
     if status is FileStatus.COPIED:
-        return SkipReason.RENAME_ONLY, f"copied from {old_path} without changes{mode_note}"
+        return SkipReason.COPY_ONLY, f"copied from {old_path} without changes{mode_note}"
     if old_mode and new_mode:
         return SkipReason.MODE_ONLY, f"mode changed from {old_mode} to {new_mode}"
     return SkipReason.EMPTY, "no content changes"
