@@ -211,6 +211,19 @@ def _embed(kind: str, value: str, rng: random.Random) -> tuple[str, str]:
     return "SETTING_VALUE", value
 
 
+def occurrence(kind: str, rng: random.Random) -> tuple[str, str]:
+    """(value, the shortest text in which the value is that kind of secret): for property tests."""
+    value = GENERATORS[kind](rng)
+    if kind == "gcp-service-account-key-id":
+        return value, f'"private_key_id": "{value}"'
+    if kind == "gcp-service-account-key":
+        return value, f'"private_key": "{value}"'
+    name, embedded = _embed(kind, value, rng)
+    if kind in ("aws-secret-access-key", "generic-secret"):
+        return value, f'{name} = "{embedded}"'
+    return value, embedded
+
+
 def _single_line(context: str, name: str, value: str) -> str:
     if context == "python":
         return f'import os\n\n{name} = "{value}"\n\n\ndef main() -> int:\n    return 0\n'
