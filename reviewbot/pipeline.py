@@ -70,6 +70,7 @@ def prepare(
             rule=route.rule,
             pattern=route.pattern,
             matched_path=route.matched_path,
+            matched_line=route.matched_line,
         )
     hunks_by_id = {h.id: h for h in diff.hunks}
     texts: dict[str, RedactedText] = {}

@@ -17,6 +17,38 @@ routes:
     lane: security
     paths: ["src/auth/**"]
   - {name: docs, lane: skip, paths: ["*.md"]}
+  - name: py-process
+    lane: security
+    paths: ["*.py"]
+    content:
+      - '\\bos\\.system\\('
+      - '\\bsubprocess\\.\\w+\\('
+"""
+
+PATCH = """\
+diff --git a/app.py b/app.py
+--- a/app.py
++++ b/app.py
+@@ -1,2 +1,3 @@
+ import subprocess
+-# subprocess.run( is mentioned here only
++x = 1
++subprocess.run(cmd)\tfake
+@@ -10,1 +11,1 @@
+-print("subprocess.run(")
++print("hello")
+diff --git a/src/auth/a.py b/src/auth/a.py
+--- a/src/auth/a.py
++++ b/src/auth/a.py
+@@ -1 +1 @@
+-a
++b
+diff --git a/vendor/v.py b/vendor/v.py
+--- a/vendor/v.py
++++ b/vendor/v.py
+@@ -1 +1 @@
+-a
++os.system(x)
 """
 
 
@@ -35,10 +67,10 @@ def test_text_output_names_source_line_pattern_and_rule(
     code = main(["route", "--policy", "policy.yml", "src/auth/login.py", "README.md", "app.py", "vendor/x.c"])
     assert code == 0
     assert capsys.readouterr().out.splitlines() == [
-        "policy.yml:4:src/auth/**\tsrc/auth/login.py\tsecurity (rule auth)",
+        "policy.yml:6:src/auth/**\tsrc/auth/login.py\tsecurity (rule auth)",
         "policy.yml:7:*.md\tREADME.md\tskip (rule docs)",
         "default\tapp.py\tgeneral",
-        "policy.yml::vendor/**\tvendor/x.c\tskip (rule exclude)",
+        "policy.yml:2:vendor/**\tvendor/x.c\tskip (rule exclude)",
     ]
 
 
@@ -63,7 +95,7 @@ def test_json_output(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
             "pattern": "src/auth/**",
             "origin": "policy",
             "source": "policy.yml",
-            "line": 4,
+            "line": 6,
         },
         {
             "path": "b.py",
@@ -126,3 +158,48 @@ def test_no_path_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]
         code = exc.code  # type: ignore[assignment]
     assert code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_patch_explains_each_hunk_with_the_content_line(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "x.diff").write_text(PATCH)
+    assert main(["route", "--policy", "policy.yml", "--patch", "x.diff"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "policy.yml:13:\\bsubprocess\\.\\w+\\(\tapp.py @@ -1,2 +1,3 @@\tsecurity (rule py-process)",
+        "    +3: subprocess.run(cmd)\\tfake",
+        "default\tapp.py @@ -10,1 +11,1 @@\tgeneral",  # only inside a string: not code
+        "policy.yml:6:src/auth/**\tsrc/auth/a.py @@ -1,1 +1,1 @@\tsecurity (rule auth)",
+        "policy.yml:2:vendor/**\tvendor/v.py @@ -1,1 +1,1 @@\tskip (rule exclude)",  # excludes win
+    ]
+
+
+def test_patch_json_carries_pattern_and_matched_line(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "x.diff").write_text(PATCH)
+    assert main(["route", "--policy", "policy.yml", "--format", "json", "--patch", "x.diff"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    first = data["hunks"][0]
+    assert (first["rule"], first["pattern"], first["line"], first["lane"]) == (
+        "py-process",
+        r"\bsubprocess\.\w+\(",
+        13,
+        "security",
+    )
+    assert first["matched_line"] == {"kind": "+", "line_no": 3, "text": "subprocess.run(cmd)\tfake"}
+    assert [h["matched_line"] for h in data["hunks"][1:]] == [None, None, None]
+    assert [h["rule"] for h in data["hunks"]] == ["py-process", "default", "auth", "exclude"]
+
+
+def test_paths_and_patch_together_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "x.diff").write_text(PATCH)
+    assert main(["route", "--policy", "policy.yml", "--patch", "x.diff", "app.py"]) == 2
+    assert "either paths or --patch" in capsys.readouterr().err
+
+
+def test_patch_that_is_not_a_diff_is_one_line_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "x.diff").write_text("hello\n")
+    code = main(["route", "--policy", "policy.yml", "--patch", "x.diff"])
+    err = capsys.readouterr().err
+    assert code != 0 and "not a unified diff" in err and "Traceback" not in err

@@ -351,13 +351,13 @@ BAD = [
     ),
     pytest.param(
         "version: 1\nroutes:\n  - {name: a, lane: security}\n",
-        "p.yml:3: key 'routes[0].paths': required key is missing",
-        None,
+        "p.yml:3: key 'routes[0].paths': a route needs `paths` or `content`",
+        "list gitignore-style patterns under paths:",
         id="route-no-paths",
     ),
     pytest.param(
         "version: 1\nroutes:\n  - {name: a, lane: security, paths: []}\n",
-        "key 'routes[0].paths': needs at least 1 item(s)",
+        "p.yml:3: key 'routes[0].paths': a route needs `paths` or `content`",
         None,
         id="route-empty-paths",
     ),
@@ -375,10 +375,24 @@ BAD = [
         id="route-duplicate",
     ),
     pytest.param(
-        "version: 1\nroutes:\n  - {name: a, lane: security, paths: [x], content: ['eval']}\n",
-        "p.yml:3: key 'routes[0].content': unknown key",
-        "known keys: name, lane, paths",
-        id="route-content-not-yet",
+        "version: 1\nroutes:\n  - {name: a, lane: general, content: ['eval']}\n",
+        "p.yml:3: key 'routes[0].lane': a route with `content` must send hunks to the security lane",
+        "content rules add security review",
+        id="route-content-lane",
+    ),
+    pytest.param(
+        "version: 1\nroutes:\n  - name: a\n    lane: security\n    content:\n      - 'eval\\('\n"
+        "      - 'exec('\n",
+        "p.yml:7: key 'routes[0].content[1]': 'exec(': invalid regular expression (missing ), "
+        "unterminated subpattern at position 4)",
+        None,
+        id="route-content-regex",
+    ),
+    pytest.param(
+        "version: 1\nroutes:\n  - name: a\n    lane: security\n    content: ['x|']\n",
+        "p.yml:5: key 'routes[0].content[0]': 'x|' matches an empty line, so it would match every hunk",
+        None,
+        id="route-content-empty-match",
     ),
     pytest.param(
         "version: 1\ndefault_lane: skip\n",

@@ -37,6 +37,8 @@ VALIDATOR_ONLY = {
     "reviews-nothing",
     "fallback-self",
     "regex",
+    "route-content-regex",
+    "route-content-empty-match",
     "reserve-nan",
 }
 BY_ID = {param.id: param.values[0] for param in BAD}

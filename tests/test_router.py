@@ -105,7 +105,7 @@ def test_default_lane_and_path_normalisation() -> None:
 
 def test_decision_carries_rule_line_and_origin() -> None:
     d = Router(POLICY).route_path("src/auth/login.py")
-    assert (d.rule, d.origin, d.line) == ("auth", "policy", 4)
+    assert (d.rule, d.origin, d.line) == ("auth", "policy", 6)  # the pattern's own line
 
 
 def test_decisions_are_cached_per_path() -> None:

@@ -1,7 +1,10 @@
-"""`reviewbot route [--policy FILE] [--format text|json] PATH...`: which rule sends a path where.
+"""`reviewbot route [--policy FILE] [--format text|json] (PATH... | --patch FILE)`: which rule sends what where.
 
 Like ``git check-ignore -v``: ``<source>:<line>:<pattern>\\t<path>\\t<lane> (rule <name>)``, or
-``default\\t<path>\\t<lane>`` when no pattern matched.
+``default\\t<path>\\t<lane>`` when no pattern matched; ``<line>`` is the line of the pattern itself.
+With ``--patch FILE`` (``-`` for standard input) it explains each hunk of a diff instead:
+``<source>:<line>:<pattern>\\t<path> <hunk header>\\t<lane> (rule <name>)``, and for a content
+rule a second line, indented, with the line that matched: ``    +<line no>: <text>``.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_OK, UsageError
+from ..models import Hunk
 from ..policy import load_policy
 from ..policy.model import Policy
-from ..router import PathDecision, Router
+from ..router import HunkDecision, PathDecision, Router
+from ..sources.patch import PatchSource
 
 
 def register(subparsers: Any) -> None:
@@ -24,7 +29,12 @@ def register(subparsers: Any) -> None:
         help="which rule sends each path to which lane",
         description="Print, for each path, the lane and the exact policy rule and pattern that decided it.",
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="repository-relative path")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="repository-relative path")
+    parser.add_argument(
+        "--patch",
+        metavar="FILE",
+        help="explain each hunk of this diff ('-' reads standard input), content rules included",
+    )
     parser.add_argument("--policy", type=Path, metavar="FILE", help="policy file (default: discovery)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(func=run)
@@ -32,8 +42,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
+    if bool(args.paths) == bool(args.patch):
+        raise UsageError("give either paths or --patch FILE", hint="reviewbot route src/app.py, or --patch x.diff")
     policy = load_policy(args.policy, cwd=cwd, env=os.environ)
     router = Router(policy)
+    if args.patch:
+        return _run_patch(args, policy, router)
     rows = [(path, router.route_path(path)) for path in (_repo_path(p, cwd) for p in args.paths)]
     if args.format == "json":
         print(json.dumps(_json(policy, rows), sort_keys=True, indent=2))
@@ -41,6 +55,59 @@ def run(args: argparse.Namespace) -> int:
         for path, decision in rows:
             print(format_decision(policy, path, decision))
     return EXIT_OK
+
+
+def _run_patch(args: argparse.Namespace, policy: Policy, router: Router) -> int:
+    diff = PatchSource(args.patch).read()
+    rows = [(hunk, router.explain_hunk(hunk)) for hunk in diff.hunks]
+    if args.format == "json":
+        print(json.dumps(_hunks_json(policy, rows), sort_keys=True, indent=2))
+    else:
+        for hunk, explained in rows:
+            print(format_hunk(policy, hunk, explained))
+    return EXIT_OK
+
+
+def format_hunk(policy: Policy, hunk: Hunk, explained: HunkDecision) -> str:
+    """One line per hunk (two for a content rule: the matched line follows, indented)."""
+    decision = explained.decision
+    where = f"{_escape(hunk.path)} {hunk.header}"
+    if explained.matched_path != hunk.path:
+        where += f" [old path {_escape(explained.matched_path)}]"
+    if decision.is_default:
+        return f"default\t{where}\t{decision.lane.value}"
+    line = "" if decision.line is None else str(decision.line)
+    head = f"{decision_source(policy, decision)}:{line}:{_escape(decision.pattern or '')}"
+    text = f"{head}\t{where}\t{decision.lane.value} (rule {decision.rule})"
+    found = explained.content
+    if found is not None:
+        number = "" if found.line_no is None else str(found.line_no)
+        text += f"\n    {found.kind}{number}: {_escape(found.line.strip())}"
+    return text
+
+
+def _hunks_json(policy: Policy, rows: list[tuple[Hunk, HunkDecision]]) -> dict[str, Any]:
+    hunks = []
+    for hunk, explained in rows:
+        d, found = explained.decision, explained.content
+        hunks.append(
+            {
+                "hunk": hunk.id,
+                "path": hunk.path,
+                "header": hunk.header,
+                "lane": d.lane.value,
+                "rule": d.rule,
+                "pattern": d.pattern,
+                "origin": d.origin,
+                "source": decision_source(policy, d),
+                "line": d.line,
+                "matched_path": explained.matched_path,
+                "matched_line": None
+                if found is None
+                else {"kind": found.kind, "line_no": found.line_no, "text": found.line},
+            }
+        )
+    return {"version": 1, "policy": {"source": policy.source, "digest": policy.digest}, "hunks": hunks}
 
 
 def _repo_path(raw: str, cwd: Path) -> str:

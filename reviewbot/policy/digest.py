@@ -15,7 +15,7 @@ from typing import Any
 from ..models import Confidence, Severity
 from .model import Policy
 
-_NOT_MEANING = {"source", "digest", "line"}
+_NOT_MEANING = {"source", "digest", "line", "path_lines", "exclude_lines", "content_lines"}
 
 
 def _plain(value: Any) -> Any:

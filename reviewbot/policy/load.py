@@ -8,6 +8,7 @@ the file, the line and the key. Line numbers come from the marks of ``yaml.compo
 from __future__ import annotations
 
 import importlib.resources
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from .model import (
     RouteRule,
 )
 from .schema import MODEL_LANES, NO_SEVERITY, POLICY_SPEC
-from .spec import Record, Walk
+from .spec import Record, Walk, item_lines
 
 REPO_POLICY = Path(".github") / "reviewbot.yml"
 DEFAULT_SOURCE = "<default>"
@@ -71,8 +72,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
     if node is None:
         raise PolicyError(
             f"{source}:1: the policy is empty",
-            hint="an empty policy would review nothing; start from policies/default.yml "
-            "or write at least `version: 1`",
+            hint="an empty policy would review nothing; start from policies/default.yml or write at least `version: 1`",
         )
     walk = Walk(source)
     if not isinstance(node, yaml.MappingNode):
@@ -142,8 +142,7 @@ def _check_meaning(record: Record, walk: Walk) -> None:
                 f"duplicate route name '{name}' (first used on line {seen[name]})",
             )
         seen[name] = route.lines["name"]
-        if all(p.startswith("!") for p in route["paths"]):
-            walk.fail(route.lines["paths"], f"routes[{i}].paths", "every pattern is negated: matches nothing")
+        _check_route(route, i, walk)
     exclude = record["exclude"]
     if exclude and all(p.startswith("!") for p in exclude):
         walk.fail(record.lines["exclude"], "exclude", "every pattern is negated: matches nothing")
@@ -157,6 +156,33 @@ def _check_meaning(record: Record, walk: Walk) -> None:
         )
 
 
+def _check_route(route: Record, i: int, walk: Walk) -> None:
+    paths, content = route["paths"], route["content"]
+    if not paths and not content:
+        walk.fail(
+            route.lines.get("paths", route.line),
+            f"routes[{i}].paths",
+            "a route needs `paths` or `content`",
+            hint="list gitignore-style patterns under paths:, or regexes under content:",
+        )
+    if paths and all(p.startswith("!") for p in paths):
+        walk.fail(route.lines["paths"], f"routes[{i}].paths", "every pattern is negated: matches nothing")
+    if content and route["lane"] != Lane.SECURITY.value:
+        walk.fail(
+            route.lines["lane"],
+            f"routes[{i}].lane",
+            "a route with `content` must send hunks to the security lane",
+            hint="content rules add security review; to skip paths, use a route with paths only",
+        )
+    for j, (regex, line) in enumerate(zip(content, item_lines(content), strict=True)):
+        if re.search(regex, "") is not None:
+            walk.fail(
+                line or route.lines["content"],
+                f"routes[{i}].content[{j}]",
+                f"{regex!r} matches an empty line, so it would match every hunk",
+            )
+
+
 def build_policy(record: Mapping[str, Any], source: str) -> Policy:
     """Turn a validated record (every default filled in) into the frozen :class:`Policy`."""
     lanes = tuple(_lane(name, record["lanes"][name]) for name in MODEL_LANES)
@@ -166,6 +192,9 @@ def build_policy(record: Mapping[str, Any], source: str) -> Policy:
             lane=Lane(r["lane"]),
             paths=tuple(r["paths"]),
             line=r.line if isinstance(r, Record) else None,
+            path_lines=item_lines(r["paths"]),
+            content=tuple(r.get("content", ())),
+            content_lines=item_lines(r.get("content", ())),
         )
         for r in record["routes"]
     )
@@ -181,6 +210,7 @@ def build_policy(record: Mapping[str, Any], source: str) -> Policy:
         routes=routes,
         default_lane=Lane(record["default_lane"]),
         exclude=tuple(record["exclude"]),
+        exclude_lines=item_lines(record["exclude"]),
         budget=Budget(
             tokens_per_pr=budget["tokens_per_pr"],
             tokens_per_run=budget["tokens_per_run"],
@@ -205,8 +235,7 @@ def build_policy(record: Mapping[str, Any], source: str) -> Policy:
             max_retries=review["max_retries"],
         ),
         prices=tuple(
-            (model, Price(p["input"], p["output"], p["cached_input"]))
-            for model, p in sorted(record["prices"].items())
+            (model, Price(p["input"], p["output"], p["cached_input"])) for model, p in sorted(record["prices"].items())
         ),
         source=source,
     )

@@ -26,6 +26,15 @@ class RouteRule:
     line: int | None = None  # line of the rule in its policy file, for explanations
     origin: str = "policy"  # "policy" or "SECURITY_PATHS"
     path_lines: tuple[int | None, ...] = ()  # line of each pattern in ``paths`` (like git check-ignore -v)
+    # Content rules (``content:``): regexes searched in a hunk's added and removed lines, with
+    # comments and string literals masked where the language allows. A route with ``content``
+    # sends a matching hunk to its lane; its ``paths`` (if any) only scope where it applies.
+    content: tuple[str, ...] = ()
+    content_lines: tuple[int | None, ...] = ()  # line of each regex in ``content``
+
+    @property
+    def is_content(self) -> bool:
+        return bool(self.content)
 
 
 @dataclass(frozen=True)

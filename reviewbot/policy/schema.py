@@ -86,16 +86,36 @@ _REDACTION = RedactionConfig()
 _REVIEW = ReviewSettings()
 
 ROUTE_SPEC = Object(
-    description="A route: hunks whose path matches one of `paths` go to `lane`. First match wins.",
+    description="A route: hunks whose path matches one of `paths` go to `lane`. First match wins. "
+    "A route with `content` is a content rule: a hunk with an added or removed line that one of its "
+    "regexes finds (in code, not comments or strings, where the language allows) goes to `lane` "
+    "(security), wherever its path would send it; `paths` then only scope the rule. Excludes and "
+    "skip routes still win.",
     props={
         "name": Str(description="Shown in explanations (`reviewbot route`) and in the audit log."),
         "lane": Enum(ROUTE_LANES, description="security, general, or skip (not reviewed, reported)."),
         "paths": List(
             Glob("A gitignore-style pattern; '!pattern' excludes within this route."),
-            min_items=1,
-            description="gitignore-style patterns (the last matching pattern of the list decides).",
+            default=(),
+            description="gitignore-style patterns (the last matching pattern of the list decides). "
+            "Required unless the route has `content`.",
         ),
-        # Seam: content rules (`content: [regex, ...]`) are added here by a later issue.
+        "content": List(
+            Regex(
+                "A Python regular expression searched in each added and removed line, with comments "
+                'and string literals masked (a literal that starts with an SQL verb reads "SQL").'
+            ),
+            default=(),
+            description="Content rule regexes; a hunk matching one goes to the security lane.",
+        ),
+    },
+    extra_schema={
+        "anyOf": [
+            {"required": ["paths"], "properties": {"paths": {"minItems": 1}}},
+            {"required": ["content"], "properties": {"content": {"minItems": 1}}},
+        ],
+        "if": {"required": ["content"], "properties": {"content": {"minItems": 1}}},
+        "then": {"properties": {"lane": {"const": Lane.SECURITY.value}}},
     },
 )
 
@@ -113,9 +133,7 @@ POLICY_SPEC = Object(
             description="Ordered routes; the first route with a matching pattern decides the lane. "
             "SECURITY_PATHS adds a security route ahead of these.",
         ),
-        "default_lane": Enum(
-            ROUTE_LANES, default=Lane.GENERAL.value, description="Lane of a path no route matches."
-        ),
+        "default_lane": Enum(ROUTE_LANES, default=Lane.GENERAL.value, description="Lane of a path no route matches."),
         "exclude": List(
             Glob("A gitignore-style pattern."),
             default=(),
@@ -127,9 +145,7 @@ POLICY_SPEC = Object(
                 "tokens_per_pr": Int(
                     minimum=1, default=_BUDGET.tokens_per_pr, description="Cap for the PR across runs."
                 ),
-                "tokens_per_run": Int(
-                    minimum=1, default=_BUDGET.tokens_per_run, description="Cap for one run."
-                ),
+                "tokens_per_run": Int(minimum=1, default=_BUDGET.tokens_per_run, description="Cap for one run."),
                 "max_output_tokens_per_call": Int(
                     minimum=16,
                     default=_BUDGET.max_output_tokens_per_call,
@@ -156,9 +172,7 @@ POLICY_SPEC = Object(
                     default=_FAIL_ON.severity.label if _FAIL_ON.severity else NO_SEVERITY,
                     description="Exit 1 on a finding at or above this severity; 'none' never fails.",
                 ),
-                "incomplete": Bool(
-                    default=_FAIL_ON.incomplete, description="Exit 3 when the review is incomplete."
-                ),
+                "incomplete": Bool(default=_FAIL_ON.incomplete, description="Exit 3 when the review is incomplete."),
             },
         ),
         "redaction": Object(

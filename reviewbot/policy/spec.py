@@ -37,6 +37,21 @@ class Record(dict[str, Any]):
         self.lines = dict(lines)
 
 
+class Items(list[Any]):
+    """A validated list, remembering the line of each item (None for a default, unwritten list)."""
+
+    def __init__(self, values: Sequence[Any], lines: Sequence[int | None]) -> None:
+        super().__init__(values)
+        self.lines: tuple[int | None, ...] = tuple(lines)
+
+
+def item_lines(value: Sequence[Any]) -> tuple[int | None, ...]:
+    """The line of each item of a checked list; None for each item of a default value."""
+    if isinstance(value, Items):
+        return value.lines
+    return (None,) * len(value)
+
+
 class Walk:
     """The state of one validation: the source name for messages and a node budget."""
 
@@ -363,7 +378,8 @@ class List(Spec):
             walk.fail(node, key, f"expected a list, got {_kind(node, walk)}", hint=hint)
         if len(node.value) < self.min_items:
             walk.fail(node, key, f"needs at least {self.min_items} item(s)")
-        return [self.items.check(item, f"{key}[{i}]", walk) for i, item in enumerate(node.value)]
+        values = [self.items.check(item, f"{key}[{i}]", walk) for i, item in enumerate(node.value)]
+        return Items(values, [line_of(item) for item in node.value])
 
     def default_value(self) -> JSON:
         if self.default is None:
@@ -397,6 +413,8 @@ class Object(Spec):
 
     props: Mapping[str, Spec]
     description: str = ""
+    # Cross-key rules in JSON Schema form (the validator checks them in load._check_meaning).
+    extra_schema: Mapping[str, JSON] = field(default_factory=dict)
 
     def json_schema(self) -> dict[str, JSON]:
         schema: dict[str, JSON] = {
@@ -407,6 +425,7 @@ class Object(Spec):
         required = [name for name, spec in self.props.items() if not _has_default(spec)]
         if required:
             schema["required"] = required
+        schema.update(self.extra_schema)
         return self._with_description(schema)
 
     def check(self, node: yaml.Node, key: str, walk: Walk) -> JSON:
