@@ -125,6 +125,13 @@ def fetch_pull(
         files = list_files(pull, max_files=max_files)
         policy = read_policy(repo, info.base_sha, files, policy_path)
     except GithubException as exc:
+        if exc.status == 401:
+            from .client import GitHubAuthError
+
+            raise GitHubAuthError(
+                f"GitHub refused the token (401) while reading pull request #{number}",
+                hint="check GITHUB_TOKEN (the Action's github-token input)",
+            ) from None
         raise GitHubError(
             f"GitHub answered {exc.status} while reading pull request #{number}",
             hint="check the token's permissions (contents: read, pull-requests: read)",
