@@ -231,3 +231,20 @@ def test_non_ascii_text_keeps_its_positions() -> None:
 def test_text_without_secrets_is_returned_unchanged() -> None:
     text = "def add(a, b):\n    return a + b\n" * 100
     assert Redactor().scrub(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aws_secret_" * 20_000,  # many rule starts on one long line
+        "x secret" + "_a" * 50_000 + "=1",  # a very long key name
+        ("eyJ" + "a" * 20) * 5_000,
+        "-----BEGIN RSA PRIVATE KEY-----\n" * 2_000,
+        "abc.def@" * 20_000,
+    ],
+    ids=["aws-starts", "long-key", "jwt-starts", "begin-lines", "at-signs"],
+)
+def test_adversarial_input_is_handled_in_linear_passes(text: str) -> None:
+    # Bounded quantifiers keep these linear; a quadratic regression makes this test hang.
+    out = Redactor().scrub(text)
+    assert out.count("\n") == text.count("\n")

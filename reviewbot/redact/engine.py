@@ -16,6 +16,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import PolicyError
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 PLACEHOLDER = re.compile(r"\[REDACTED:(?P<kind>[a-z0-9][a-z0-9\-]*):(?P<n>\d+)\]")
 _KIND_OK = re.compile(r"[a-z0-9][a-z0-9\-]{0,40}")
 _MAX_KEY_CHARS = 20_000  # how far a private key's END line may be from its BEGIN line
-_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?)-----")
+_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)?)-----")
 _PEM_BODY_LINE = re.compile(
     r"[+\- ]?[ \t]*(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9+/]{1,15}={1,2}"
     r"|Proc-Type:.*|DEK-Info:.*|Comment:.*|Version:.*)?[ \t\"',]*\r?"
@@ -43,10 +44,14 @@ _REPEATED_RUN = re.compile(r"(.)\1{5,}")
 _RUN_CHARS = r"A-Za-z0-9_\-.+/=~:%"
 _RUN = re.compile(rf"[^{_RUN_CHARS}]([{_RUN_CHARS}]{{20,}}+)")  # from the separator: no retries mid-word
 _RUN_AT_START = re.compile(rf"[{_RUN_CHARS}]{{20,}}+")
-# Every SSN, phone, card number and IBAN we look for holds a run like this.
-_DIGIT_RUN = re.compile(r"\d\d\d[\d .\-()]{8,}")
+# Every SSN, phone, card number and IBAN we look for holds, once digits are mapped to "0" and
+# separators to ".", one of these: "0.0000" (SSN 00.0000, phone 000.0000, grouped card or IBAN)
+# or ten digits in a row (compact card, E.164 phone, compact IBAN).
+_DIGIT_SHAPE = str.maketrans({**{c: "0" for c in "0123456789"}, **{c: "." for c in " .-()"}})
+_DIGIT_NEEDLES = ("0.0000", "0000000000")
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _NOT_PASSWORDS = frozenset({"password", "pass", "passwd", "pwd"})
+_GENERIC_LOWER = re.compile(GENERIC_ASSIGNMENT.regex.pattern.replace("(?i:", "(?:"))
 RUN_RULES = tuple(r for r in PROVIDER_RULES if r.in_run)
 LINE_RULES = (*(r for r in PROVIDER_RULES if not r.in_run), URL_CREDENTIALS, GENERIC_ASSIGNMENT)
 
@@ -108,28 +113,15 @@ def _provider_placeholder(value: str) -> bool:
 
 def _join(text: str, regions: list[tuple[int, int]]) -> tuple[str, list[int]]:
     """The regions of ``text`` joined by newlines, and where each starts in the result."""
-    starts: list[int] = []
-    pos = 0
-    for s, e in regions:
-        starts.append(pos)
-        pos += e - s + 1
-    return "\n".join([text[s:e] for s, e in regions]), starts
+    pieces = [text[s:e] for s, e in regions]
+    starts = list(accumulate([len(p) + 1 for p in pieces], initial=0))
+    starts.pop()
+    return "\n".join(pieces), starts
 
 
-def _lines_matching(text: str, rx: re.Pattern[str]) -> list[tuple[int, int]]:
-    """(start, end) of each line of ``text`` on which ``rx`` matches."""
-    found: dict[int, int] = {}
-    n = len(text)
-    pos = 0
-    while (m := rx.search(text, pos)) is not None:
-        i = m.start()
-        start = text.rfind("\n", 0, i) + 1
-        end = text.find("\n", i)
-        if end == -1:
-            end = n
-        found[start] = end
-        pos = end
-    return sorted(found.items())
+def _digit_lines(text: str) -> list[tuple[int, int]]:
+    """Lines that may hold an SSN, phone, card number or IBAN (see :data:`_DIGIT_NEEDLES`)."""
+    return _lines_with(text, text.translate(_DIGIT_SHAPE), _DIGIT_NEEDLES)
 
 
 def _lines_with(text: str, hay: str, keywords: Iterable[str]) -> list[tuple[int, int]]:
@@ -262,43 +254,49 @@ class Redactor:
                 spans.append(_Span(s, e, rule.kind, rule.priority))
 
     def _run_line_rule(self, rule: Rule, text: str, hay: str, spans: list[_Span]) -> None:
-        """Rules that need their line: the regex runs once over the candidate lines joined."""
+        """Rules that need their line: the regex runs once over the candidate lines joined.
+
+        The generic rule matches the lowered lines (case-insensitive matching is slower);
+        its key and value are read from ``text`` at the same offsets.
+        """
         regions = _lines_with(text, hay, rule.keywords)
         if not regions:
             return
-        joined, starts = _join(text, regions)
         generic = rule is GENERIC_ASSIGNMENT
-        for m in rule.regex.finditer(joined):
+        joined, starts = _join(hay if generic else text, regions)
+        for m in (_GENERIC_LOWER if generic else rule.regex).finditer(joined):
             k = bisect_right(starts, m.start()) - 1
             delta = regions[k][0] - starts[k]
             if generic:
-                group = next(g for g in ("dq", "sq", "bq", "bare") if m.group(g) is not None)
-                key_start = m.start("key")
-                while key_start > starts[k] and joined[key_start - 1] in _KEY_CHARS:
+                group = m.lastgroup or "bare"  # the value's group (dq, sq, bq or bare) closes last
+                s, e = m.start(group) + delta, m.end(group) + delta
+                key_start, key_end = m.start("key") + delta, m.end("key") + delta
+                floor = max(regions[k][0], key_start - 64)
+                while key_start > floor and text[key_start - 1] in _KEY_CHARS:
                     key_start -= 1
-                value = m.group(group)
-                if not is_generic_secret(joined[key_start : m.end("key")], value):
+                value = text[s:e]
+                if not is_generic_secret(text[key_start:key_end], value):
                     continue
-                s, e = m.span(group)
             else:
                 s, e = _secret_group(m)
                 value = joined[s:e]
+                s, e = s + delta, e + delta
                 if rule is URL_CREDENTIALS:
                     if is_placeholder(value) or value.lower() in _NOT_PASSWORDS:
                         continue
                 elif _provider_placeholder(value):
                     continue
             if not self._allowed(value):
-                spans.append(_Span(s + delta, e + delta, rule.kind, rule.priority))
+                spans.append(_Span(s, e, rule.kind, rule.priority))
 
     def _run_pii(self, text: str, spans: list[_Span]) -> None:
         digit_lines: list[tuple[int, int]] | None = None
         for rule in PII_RULES:
             if rule.keywords:
                 regions = _lines_with(text, text, rule.keywords)
-            else:  # SSNs, phones, cards and IBANs all hold a long run of digits and separators
+            else:
                 if digit_lines is None:
-                    digit_lines = _lines_matching(text, _DIGIT_RUN)
+                    digit_lines = _digit_lines(text)
                 regions = digit_lines
             if not regions:
                 continue

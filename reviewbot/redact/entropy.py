@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -104,11 +105,15 @@ def is_placeholder(value: str) -> bool:
     return bool(_REPEATED.search(stripped)) and len(set(stripped)) <= 3
 
 
-def is_generic_secret(key: str, value: str) -> bool:
-    """Whether ``key = value`` (a secret-sounding name) really assigns a secret."""
+@functools.lru_cache(maxsize=4096)
+def key_may_hold_secret(key: str) -> bool:
+    """Whether an assignment to ``key`` (a secret-sounding name) may hold a secret: not ``token_url``."""
     snake = _CAMEL_HUMP.sub(r"_\1", key)  # secretName -> secret_Name
-    if _NON_SECRET_KEY_SUFFIX.search(snake) or _NON_SECRET_KEY.search(snake):
-        return False
+    return not (_NON_SECRET_KEY_SUFFIX.search(snake) or _NON_SECRET_KEY.search(snake))
+
+
+def value_is_secret(value: str) -> bool:
+    """Whether a value assigned to a secret-sounding name looks like a real secret."""
     value = value.strip()
     if len(value) < MIN_GENERIC_LENGTH or is_placeholder(value):
         return False
@@ -119,3 +124,8 @@ def is_generic_secret(key: str, value: str) -> bool:
     if " " in value and len(value.split()) > 2:
         return False  # prose, not a credential
     return shannon_entropy(value) >= ENTROPY_THRESHOLD
+
+
+def is_generic_secret(key: str, value: str) -> bool:
+    """Whether ``key = value`` (a secret-sounding name) really assigns a secret."""
+    return key_may_hold_secret(key) and value_is_secret(value)

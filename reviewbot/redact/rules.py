@@ -83,13 +83,13 @@ PROVIDER_RULES: tuple[Rule, ...] = (
     _rule(
         "azure-sas-token",
         "Azure shared access signature",
-        r"(?<![A-Za-z0-9_.\-])sig=(?P<s>[A-Za-z0-9%+/]{30,}(?:=|%3D|%3d){0,2})",
+        r"(?<![A-Za-z0-9_.\-])sig=(?P<s>[A-Za-z0-9%+/]{30,256}(?:=|%3D|%3d){0,2})",
         "sig=",
     ),
     _rule(
         "azure-ad-client-secret",
         "Azure AD client secret",
-        _B + r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])",
+        _B + r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}",  # greedy, no end check: "." may end a sentence
         "Q~",
     ),
     # --- source hosts
@@ -126,7 +126,12 @@ PROVIDER_RULES: tuple[Rule, ...] = (
         "xoxa-",
         "xoxr-",
     ),
-    _rule("slack-app-token", "Slack app-level token", _B + r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,}" + _E, "xapp-"),
+    _rule(
+        "slack-app-token",
+        "Slack app-level token",
+        _B + r"xapp-\d-[A-Z0-9]{1,32}-\d{1,20}-[a-z0-9]{32,128}" + _E,
+        "xapp-",
+    ),
     _rule(
         "slack-webhook",
         "Slack incoming webhook URL",
@@ -252,7 +257,7 @@ PROVIDER_RULES: tuple[Rule, ...] = (
     _rule(
         "grafana-token",
         "Grafana token",
-        _B + r"(?:glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?![\w+/=])",
+        _B + r"(?:glc_[A-Za-z0-9+/]{32,400}={0,2}(?![\w+/=])|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}(?!\w))",
         "glc_",
         "glsa_",
     ),
@@ -269,7 +274,7 @@ PROVIDER_RULES: tuple[Rule, ...] = (
     _rule(
         "jwt",
         "JSON Web Token",
-        _B + r"eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}(?![\w\-])",
+        _B + r"eyJ[A-Za-z0-9_\-]{10,4096}\.eyJ[A-Za-z0-9_\-]{10,8192}\.[A-Za-z0-9_\-]{10,4096}(?![\w\-])",
         "eyJ",
     ),
 )
@@ -296,7 +301,7 @@ GENERIC_ASSIGNMENT = Rule(
     "generic-secret",
     "secret in an assignment",
     re.compile(
-        r"(?P<key>(?i:" + _SENSITIVE_NAMES + r")[A-Za-z0-9_.\-]*)[\"'`]?\]?"
+        r"(?P<key>(?i:" + _SENSITIVE_NAMES + r")[A-Za-z0-9_.\-]{0,64})[\"'`]?\]?"
         r"[ \t]*(?::=|=>|==|=|:|[ \t](?=[\"']))[ \t]*"
         r"(?:\"(?P<dq>[^\"\n]{6,200})\"|'(?P<sq>[^'\n]{6,200})'|`(?P<bq>[^`\n]{6,200})`"
         r"|(?P<bare>[^\s\"'`,;(){}\[\]<>]{6,200}))"
