@@ -53,6 +53,7 @@ _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 _NOT_PASSWORDS = frozenset({"password", "pass", "passwd", "pwd"})
 _GENERIC_LOWER = re.compile(GENERIC_ASSIGNMENT.regex.pattern.replace("(?i:", "(?:"))
 RUN_RULES = tuple(r for r in PROVIDER_RULES if r.in_run)
+_RUN_KEYWORDS = tuple((kw, n) for n, rule in enumerate(RUN_RULES) for kw in rule.keywords)
 LINE_RULES = (*(r for r in PROVIDER_RULES if not r.in_run), URL_CREDENTIALS, GENERIC_ASSIGNMENT)
 
 
@@ -235,16 +236,15 @@ class Redactor:
         if not runs:
             return
         reduced, starts = _join(text, runs)
-        for rule in RUN_RULES:
-            seen: set[int] = set()
-            for kw in rule.keywords:
-                i = reduced.find(kw)
-                while i != -1:
-                    k = bisect_right(starts, i) - 1
-                    if k not in seen:
-                        seen.add(k)
-                        self._match_provider(rule, text, runs[k][0], runs[k][1], spans)
-                    i = reduced.find(kw, starts[k] + runs[k][1] - runs[k][0])
+        seen: set[tuple[int, int]] = set()  # (rule, run) pairs already matched
+        for kw, rule_no in _RUN_KEYWORDS:
+            i = reduced.find(kw)
+            while i != -1:
+                k = bisect_right(starts, i) - 1
+                if (rule_no, k) not in seen:
+                    seen.add((rule_no, k))
+                    self._match_provider(RUN_RULES[rule_no], text, runs[k][0], runs[k][1], spans)
+                i = reduced.find(kw, starts[k] + runs[k][1] - runs[k][0])
 
     def _match_provider(self, rule: Rule, text: str, start: int, end: int, spans: list[_Span]) -> None:
         for m in rule.regex.finditer(text, start, end):
