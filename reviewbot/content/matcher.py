@@ -19,6 +19,7 @@ from pathspec import GitIgnoreSpec
 from ..models import DiffLine, Hunk
 from ..policy.globs import compile_spec, normalize_path
 from ..policy.model import RouteRule
+from .gate import build_gate, required_literals
 from .mask import masker_for
 
 _LEADING_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
@@ -52,30 +53,55 @@ def _scoped(regex: str) -> str:
 
 
 class _Combined:
-    """The content regexes of a set of rules as one pattern (or one per regex when they cannot mix)."""
+    """The content regexes of a set of rules as few patterns: one combined pattern behind a literal
+    gate, one for the regexes without a usable literal, and one per regex with a group reference."""
 
     def __init__(self, alternatives: Sequence[_Alternative]) -> None:
         self.alternatives = tuple(alternatives)
-        regexes = [a.rule.content[a.index] for a in alternatives]
-        self.patterns: tuple[re.Pattern[str], ...]
-        if any(_BACKREF.search(r) for r in regexes):
-            # Group references would shift when combined: keep such sets apart (slower, exact).
-            self.patterns = tuple(re.compile(r, re.MULTILINE) for r in regexes)
-            self.combined = False
-        else:
-            joined = "|".join(f"(?P<r{i}>{_scoped(r)})" for i, r in enumerate(regexes))
-            self.patterns = (re.compile(joined, re.MULTILINE),)
-            self.combined = True
+        gated: list[int] = []
+        ungated: list[int] = []
+        apart: list[int] = []
+        for number, alt in enumerate(self.alternatives):
+            regex = alt.rule.content[alt.index]
+            if _BACKREF.search(regex):  # group references would shift when combined
+                apart.append(number)
+            elif required_literals(regex) is None:
+                ungated.append(number)
+            else:
+                gated.append(number)
+        parts: list[tuple[re.Pattern[str] | None, re.Pattern[str], tuple[int, ...]]] = []
+        if gated:
+            regexes = [self._regex(n) for n in gated]
+            parts.append((build_gate(regexes), self._join(gated), tuple(gated)))
+        if ungated:
+            parts.append((None, self._join(ungated), tuple(ungated)))
+        for number in apart:
+            regex = self._regex(number)
+            parts.append((build_gate([regex]), re.compile(regex, re.MULTILINE), (number,)))
+        self.parts = tuple(parts)
+
+    def _regex(self, number: int) -> str:
+        alt = self.alternatives[number]
+        return alt.rule.content[alt.index]
+
+    def _join(self, numbers: Sequence[int]) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?P<r{n}>{_scoped(self._regex(n))})" for n in numbers), re.MULTILINE)
 
     def first(self, text: str) -> tuple[int, int] | None:
         """(alternative index, match start) of the earliest match within one line of ``text``."""
         best: tuple[int, int] | None = None
-        for number, pattern in enumerate(self.patterns):
+        lowered: str | None = None
+        for gate, pattern, numbers in self.parts:
+            if gate is not None:
+                if lowered is None:
+                    lowered = text.lower()
+                if gate.search(lowered) is None:
+                    continue
             found = _search(pattern, text)
             if found is None:
                 continue
             group, at = found
-            which = int(group[1:]) if self.combined and group else number
+            which = int(group[1:]) if group and len(numbers) > 1 else numbers[0]
             if best is None or at < best[1]:
                 best = (which, at)
         return best
@@ -104,8 +130,11 @@ class ContentRules:
 
     def __init__(self, rules: Sequence[RouteRule]) -> None:
         self.rules = tuple(r for r in rules if r.content)
+        # Rules of one language share their `paths`: each distinct scope is checked once per path.
+        scopes: dict[tuple[str, ...], int] = {}
+        self._scope_of = tuple(scopes.setdefault(r.paths, len(scopes)) for r in self.rules)
         self._scopes: tuple[GitIgnoreSpec | None, ...] = tuple(
-            compile_spec(r.paths) if r.paths else None for r in self.rules
+            compile_spec(paths) if paths else None for paths in scopes
         )
         self._by_path: dict[str, _Combined | None] = {}
         self._by_set: dict[tuple[int, ...], _Combined] = {}
@@ -118,7 +147,8 @@ class ContentRules:
         if path in self._by_path:
             return self._by_path[path]
         clean = normalize_path(path)
-        applicable = tuple(i for i, scope in enumerate(self._scopes) if scope is None or scope.match_file(clean))
+        inside = [scope is None or scope.match_file(clean) for scope in self._scopes]
+        applicable = tuple(i for i, scope in enumerate(self._scope_of) if inside[scope])
         combined = None
         if applicable:
             combined = self._by_set.get(applicable)
