@@ -209,3 +209,15 @@ def test_github_schemas_accept_the_files(schema: str, paths: list[Path]) -> None
         capture_output=True, text=True, check=False, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_readme_test_command_is_the_one_ci_runs() -> None:
+    """The README's set-up block and `.ci/run` install the same pinned set and run the same pytest line."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if line.startswith("pip install -c "))
+    install, pytest_line = command.split(" && ")
+    assert "-c requirements/action.txt -e '.[test]'" in install
+    assert "-c requirements/action.txt -e '.[test,ci]'" in ci
+    assert pytest_line.startswith("python -m pytest --block-network")
+    assert pytest_line in ci.splitlines()
