@@ -45,6 +45,7 @@ class SkipReason(enum.StrEnum):
     NO_MODEL = "no-model"
     OFFLINE = "offline"  # planned, but no model was called (--offline or no API key)
     DRY_RUN = "dry-run"  # planned, but --dry-run
+    UNCHANGED_SINCE = "unchanged-since"  # --since REV: touches no line changed since REV (reviewed before it)
 
 
 class Severity(enum.IntEnum):

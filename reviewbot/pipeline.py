@@ -130,8 +130,9 @@ def not_reviewed(prepared: Prepared, reason: SkipReason, detail: str) -> tuple[S
 def coverage_of(
     diff: Diff, skipped: Sequence[SkippedItem], reviewed: Sequence[str], fell_back: int = 0
 ) -> Coverage:
-    """Units are hunks, plus one per file set aside whole (binary, deleted, mode-only, ...)."""
-    total = len(diff.hunks) + sum(1 for s in diff.skipped if s.hunk_id is None)
+    """Units are hunks, plus one per item the source set aside: a file whole (binary, deleted,
+    mode-only, ...) or a hunk it left out (``unchanged-since``)."""
+    total = len(diff.hunks) + len(diff.skipped)
     by_reason = Counter(s.reason.value for s in skipped)
     return Coverage(
         hunks_total=total,
@@ -237,6 +238,7 @@ _EXPECTED_SKIPS = frozenset(
         SkipReason.COPY_ONLY,
         SkipReason.EMPTY,
         SkipReason.SUBMODULE,
+        SkipReason.UNCHANGED_SINCE,  # the user scoped the run with --since
     }
 )
 
