@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +33,7 @@ from reviewbot.models import (
 )
 from reviewbot.report.sarif import render_sarif
 from reviewbot.report.suggestion import Suggestion, suggestion_for
+from tests import test_github_e2e as e2e
 from tests.fakes.github_server import FakeGitHub, RunningFake, file_entry, serve
 from tests.fakes.openai_server import running_fake
 from tests.lanes_helpers import SECRET, SQL_HUNK_LINES, engine_for, make_hunk, plan_of, quoting_reply, redact
@@ -342,3 +344,43 @@ def test_sarif_carries_a_fix_exactly_when_the_comment_offers_a_suggestion() -> N
 def test_sarif_without_the_diff_hunks_offers_no_fix() -> None:
     (r,) = _sarif((finding(),), Diff(()))["runs"][0]["results"]
     assert "fixes" not in r
+
+
+# ------------------------------------------------------------------ the Action, end to end
+
+world = e2e.world  # the fake GitHub + workflow environment of the Action's end-to-end tests
+keyed = e2e.keyed  # ... with the fake OpenAI and a key
+
+
+def test_the_action_posts_the_models_suggestion_and_the_sarif_fix(
+    keyed: e2e.World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def reply(body: dict[str, Any]) -> str:
+        text = e2e.model_reply(body)
+        if text == "pong":  # the probe
+            return text
+        out = json.loads(text)
+        for f in out["findings"]:
+            if "eval" in f["quote"]:
+                f["replacement"] = "    state = json.loads(data)\n"
+            else:  # the SQL finding: a fence would break out of the block, so it gets none
+                f["replacement"] = "    q = 1\n```\n@admin"
+        return json.dumps(out)
+
+    assert keyed.openai is not None
+    keyed.openai.reply = reply
+    code, _, _ = keyed.run(capsys=capsys)
+    assert code == 1
+    (review,) = e2e.review_posts(keyed)
+    by_line = {c["line"]: c["body"] for c in review.body["comments"]}
+    assert "```suggestion\n    state = json.loads(data)\n```\n" in by_line[23]
+    assert "suggestion" not in by_line[3] and "```" not in by_line[3]
+    sarif = json.loads(Path(keyed.outputs()["sarif-file"]).read_text())
+    fixes = {r["locations"][0]["physicalLocation"]["region"]["startLine"]: r.get("fixes")
+             for r in sarif["runs"][0]["results"]}
+    assert fixes[3] is None
+    (fix,) = fixes[23]
+    (change,) = fix["artifactChanges"]
+    assert change["replacements"] == [
+        {"deletedRegion": {"startLine": 23, "endLine": 23}, "insertedContent": {"text": "    state = json.loads(data)"}}
+    ]
