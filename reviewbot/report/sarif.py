@@ -3,8 +3,9 @@
 Text fields in SARIF are shown by code scanning as plain text or markdown; we
 give plain text only (``message.text``), with hidden carriers stripped and
 lengths capped. Output is deterministic: rules and results are sorted. A result has a
-``fixes`` entry exactly when its inline comment offers a one-click suggestion
-(:func:`~reviewbot.report.suggestion.suggestion_for`); the replaced region is whole
+``fixes`` entry exactly when its inline comment offers a one-click suggestion on the
+analysed diff (:func:`~reviewbot.report.suggestion.suggestion_for`; a range GitHub later
+rejects is posted on its last line without one, the SARIF fix stays); the replaced region is whole
 lines, so the inserted text has no final newline (SARIF §3.30: a region without
 columns ends before the newline of its last line).
 """
