@@ -19,6 +19,7 @@ import pytest
 from reviewbot.cli import main
 from tests.fakes.openai_server import input_text, running_fake
 from tests.secret_corpus import Planted, as_added_diff, planted_secrets
+from tests.test_github_e2e import world  # noqa: F401  (the fake GitHub and a workflow's environment)
 
 KEY = "sk-proj-testkey-not-real-0000000000000000"
 ITEMS = planted_secrets(seed=5150)
@@ -141,3 +142,52 @@ def test_corpus_is_the_whole_labelled_set() -> None:
     kinds = {item.kind for item in ITEMS}
     assert len(kinds) >= 50 and len(ITEMS) >= 250
     assert all(isinstance(item, Planted) for item in ITEMS)
+
+
+# ------------------------------------------------------------------ through `reviewbot github`
+
+
+def test_no_planted_value_reaches_github_the_job_summary_or_the_artifacts(
+    world: Any,  # noqa: F811  (the fixture imported above)
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same corpus as a pull request: comment bodies, the summary comment, every write to
+    GitHub, the job summary, the annotations and the SARIF, JSON and audit artifacts."""
+    from reviewbot import tokens
+    from tests.fakes.github_server import file_entry
+    from tests.test_github_e2e import BASE, HEAD1
+
+    pull = world.fake.pulls[7]
+    pull.files = [
+        file_entry(path, as_added_diff(path, item.context_text).split("\n", 4)[4], status="added")
+        for path, item in PATHS.items()
+    ]
+    assert pull.head_sha == HEAD1 and pull.base_sha == BASE
+    world.event()
+    tokens.reset_cache()
+    try:
+        with running_fake(keys={KEY: "main"}, reply=hostile_reply) as fake:
+            monkeypatch.setenv("OPENAI_API_KEY", KEY)
+            monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+            monkeypatch.setenv("REVIEWBOT_BUDGET_TOKENS", "5000000")
+            monkeypatch.setenv("REVIEWBOT_BUDGET_TOKENS_PER_PR", "5000000")
+            code, out, err = world.run(capsys=capsys)
+            assert not fake.schema_errors, fake.schema_errors[:3]
+    finally:
+        tokens.reset_cache()
+    assert code in (0, 1), err
+    outputs = world.outputs()
+    report = json.loads(Path(outputs["report-file"]).read_text())
+    assert report["coverage"]["hunks_reviewed"] == len(ITEMS), report["coverage"]
+    comments = [c["body"] for w in world.fake.writes_to("/pulls/7/reviews") for c in w.body.get("comments", [])]
+    assert len(comments) >= len(ITEMS) // 2  # the hostile findings were really posted inline
+
+    assert_nothing_leaked("inline comment bodies", comments)
+    assert_nothing_leaked("the writes to GitHub", [s for w in world.fake.writes for s in _strings(w.body)])
+    assert_nothing_leaked("the job summary", [world.summary_path.read_text()])
+    assert_nothing_leaked("stdout/stderr (annotations)", [out, err])
+    assert_nothing_leaked("the JSON artifact", _strings(report))
+    assert_nothing_leaked("the SARIF artifact", _strings(json.loads(Path(outputs["sarif-file"]).read_text())))
+    audit_lines = Path(outputs["audit-file"]).read_text().splitlines()
+    assert_nothing_leaked("the audit artifact", [s for line in audit_lines for s in _strings(json.loads(line))])
