@@ -35,3 +35,13 @@ def test_readme_points_to_the_action_docs_and_they_exist() -> None:
     for target in re.findall(r"\]\((docs/[^)#]+)", README):
         assert (REPO / target).is_file(), target
     assert "docs/action.md" in README
+
+
+def test_what_the_docs_say_the_audit_log_holds_is_what_it_holds() -> None:
+    # Route events of content rules carry the matched line (tests/test_content_rules.py): the
+    # docs must not promise "no diff text" without saying so.
+    for path in (REPO / "README.md", REPO / "docs" / "action.md"):
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        for promise in ("no diff text.", "never diff text"):
+            assert promise not in text, f"{path.name} says {promise!r}"
+        assert "line that" in text and "content rule" in text, path.name
