@@ -34,7 +34,7 @@ _MAX_KEY_CHARS = 20_000  # how far a private key's END line may be from its BEGI
 # ``scrub`` remembers strings it found clean (a report repeats paths, rule names and ids
 # many times): up to this many, each up to this long.
 _CLEAN_MEMO_SIZE = 65_536
-_CLEAN_MEMO_MAX_CHARS = 1_024
+_CLEAN_MEMO_MAX_CHARS = 256
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)?)-----")
 _PEM_BODY_LINE = re.compile(
     r"[+\- ]?[ \t]*(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9+/]{1,15}={1,2}"
