@@ -115,6 +115,7 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str]]
 def verify(path: Path) -> VerifyResult:
     prev = GENESIS
     count = 0
+    ended = False
     for number, record, problem in iter_records(path):
         if record is None:
             return VerifyResult(False, count, problem, number)
@@ -127,6 +128,14 @@ def verify(path: Path) -> VerifyResult:
             return VerifyResult(False, count, "hash does not match the line's content", number)
         prev = claimed
         count += 1
+        ended = ended or record.get("event") == "run_end"
     if count == 0:
         return VerifyResult(False, 0, "the audit file is empty", None)
+    if not ended:
+        # The chain proves that no line was changed, removed or moved; only the run_end
+        # event proves that lines were not cut from the end.
+        return VerifyResult(
+            False, count, "the chain is intact but has no run_end event: the log was cut short, "
+            "or the run stopped before its end", None
+        )
     return VerifyResult(True, count)

@@ -73,13 +73,15 @@ def prepare(
             matched_line=route.matched_line,
         )
     hunks_by_id = {h.id: h for h in diff.hunks}
+    # Each hunk is redacted once: the prompt text and the local secret findings share it.
+    redacted = {h.id: redactor.redact(h.body()) for h in diff.hunks}
     texts: dict[str, RedactedText] = {}
     items = []
     for route in routes:
         if route.lane is Lane.SKIP:
             continue
         hunk = hunks_by_id[route.hunk_id]
-        body = redactor.redact(hunk.body()).text
+        body = redacted[hunk.id].text
         texts[hunk.id] = body
         path = redactor.scrub(hunk.path)
         # Estimated on exactly the text the model lanes will send for this hunk.
@@ -87,7 +89,7 @@ def prepare(
         items.append(PlanItem(hunk, route.lane, shown, fixed_tokens=estimator.count(path)))
     audit.append("redaction", counts=dict(redactor.counts()))
 
-    local = secret_findings(diff, redactor)
+    local = secret_findings(diff, redactor, redacted)
     overhead = dict(prompt_overhead or {lane: estimator.count(fixed_prompt_text(lane)) for lane in LANE_ORDER})
     the_plan = plan(
         items,

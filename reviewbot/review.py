@@ -85,14 +85,30 @@ def review_with_models(
     report = Prober(
         policy, reviewer, ledger=ledger, audit=audit, timeout=min(PROBE_TIMEOUT, policy.review.timeout_seconds)
     ).run()
+    error: Exception | None = None
     if report.fatal:
         key_source, classified = report.fatal[0]
-        raise fatal_error(classified, key_source=key_source)
-    if report.config_errors:
-        raise AccessProgramError(
+        error = fatal_error(classified, key_source=key_source)
+    elif report.config_errors:
+        error = AccessProgramError(
             report.config_errors[0],
             hint="the access program must match the model (both cyber models take daybreak_red)",
         )
+    if error is not None:
+        # The run stops at the probe; its audit log still ends with run_end (state failed),
+        # so `audit verify` can tell a run that stopped from a log that was cut short.
+        stopped = prepare(
+            diff, policy, redactor=redactor, estimator=estimator, budget_tokens=ledger.snapshot().remaining,
+            audit=audit,
+        )
+        probe_usage = dict(ledger.snapshot().by_lane)
+        finish(
+            stopped, policy, source=source, head_sha=head_sha, audit=audit,
+            review_skips=not_reviewed(stopped, SkipReason.FAILED, f"the probe stopped the run: {error}"),
+            lanes=report.resolutions, usage_by_lane=probe_usage, model_called=bool(probe_usage),
+            notes=notes, failed=True,
+        )
+        raise error
     resolutions = report.resolutions
     for res in resolutions:
         if res.fell_back:

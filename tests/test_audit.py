@@ -83,3 +83,15 @@ def test_show_prints_events(tmp_path, capsys):
     assert main(["audit", "show", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].startswith("1 route ")
+
+
+def test_lines_cut_from_the_end_are_detected(tmp_path, capsys):
+    # Every remaining link still verifies when the tail is cut: only a missing run_end shows it.
+    path = write_log(tmp_path / "a.jsonl")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:2]) + "\n")
+    result = audit.verify(path)
+    assert not result.ok and result.events == 2 and "run_end" in (result.error or "")
+    assert main(["audit", "verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: audit log incomplete") and "run_end" in err and "Traceback" not in err

@@ -119,3 +119,12 @@ def test_unreachable_server_says_so(
     assert main(["probe", "--policy", "policy.yml"]) == 2
     captured = capsys.readouterr()
     assert "unreachable (connection error)" in captured.out and "no model can serve" in captured.err
+
+
+def test_a_lane_without_a_model_is_said_once_per_line(
+    fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert main(["probe", "--policy", "policy.yml"]) == 2
+    arrows = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("->")]
+    assert len(arrows) == 2 and all(ln.startswith("  -> no model: gpt-") for ln in arrows), arrows

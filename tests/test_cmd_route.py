@@ -203,3 +203,28 @@ def test_patch_that_is_not_a_diff_is_one_line_error(repo: Path, capsys: pytest.C
     code = main(["route", "--policy", "policy.yml", "--patch", "x.diff"])
     err = capsys.readouterr().err
     assert code != 0 and "not a unified diff" in err and "Traceback" not in err
+
+
+SECRET_PATCH = """\
+diff --git a/app.py b/app.py
+--- a/app.py
++++ b/app.py
+@@ -1,1 +1,2 @@ def connect(token='ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d'):
+ import subprocess
++subprocess.run(["curl", "-H", "Authorization: token ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"])
+"""
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_patch_output_never_prints_a_secret_from_the_diff(
+    repo: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    (repo / "x.diff").write_text(SECRET_PATCH)
+    assert main(["route", "--policy", "policy.yml", "--format", fmt, "--patch", "x.diff"]) == 0
+    out = capsys.readouterr().out
+    assert "ghp_" not in out
+    assert "[REDACTED:github-pat:1]" in out
+    assert "subprocess.run(" in out  # the line is still shown, masked
+    if fmt == "json":
+        (hunk,) = json.loads(out)["hunks"]
+        assert hunk["matched_line"]["text"].startswith('subprocess.run(["curl"')

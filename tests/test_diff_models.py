@@ -114,3 +114,17 @@ def test_text_report_says_what_served_each_lane(fake, capsys):
     assert "Lane security: served by gpt-5.5-cyber-preview" in out
     assert "2 reviewed by a model" in out
     assert "@octocat" in out or "octocat" in out  # model text is shown, as text
+
+
+@pytest.mark.parametrize("behaviour", ["bad_key", "quota", "invalid_access_program"])
+def test_a_run_stopped_by_the_probe_still_ends_its_audit_log(fake, capsys, tmp_path, behaviour):
+    fake.script(None if behaviour != "invalid_access_program" else "gpt-5.5-cyber-preview", behaviour)
+    audit = tmp_path / "audit.jsonl"
+    code = main(["diff", "--patch", str(EXAMPLE), "--audit", str(audit), "--fail-on", "none"])
+    capsys.readouterr()
+    assert code == (2 if behaviour == "invalid_access_program" else 4)
+    events = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert events[-1]["event"] == "run_end" and events[-1]["state"] == "failed"
+    assert events[-1]["coverage"]["skipped"].get("failed") == 2
+    assert main(["audit", "verify", str(audit)]) == 0
+    assert TOKEN not in audit.read_text() and KEY not in audit.read_text()

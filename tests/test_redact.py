@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from reviewbot.models import Confidence
@@ -78,6 +80,28 @@ def test_same_value_same_number_within_a_run_and_new_value_new_number() -> None:
     assert second == "again [REDACTED:github-pat:1] and [REDACTED:github-pat:2]"
     assert Redactor().scrub(f"{GH2}") == "[REDACTED:github-pat:1]"  # numbering is per run
     assert redactor.counts() == (("github-pat", 4),)
+
+
+def test_scrub_scans_a_clean_string_once_and_a_string_holding_a_secret_every_time() -> None:
+    # Reports repeat the same paths and ids thousands of times: scanning each again made
+    # the JSON report and the audit log most of the pipeline's time (bench_pipeline).
+    redactor = Redactor()
+    scanned: list[str] = []
+    real = redactor._spans
+
+    def spy(text: str) -> list[Any]:
+        scanned.append(text)
+        return real(text)
+
+    redactor._spans = spy  # type: ignore[method-assign]
+    for _ in range(3):
+        assert redactor.scrub("src/app/module.py") == "src/app/module.py"
+    assert scanned == ["src/app/module.py"]
+    for _ in range(3):
+        assert redactor.scrub(f"x {GH}") == "x [REDACTED:github-pat:1]"
+    assert scanned.count(f"x {GH}") == 3
+    assert redactor.counts() == (("github-pat", 3),)
+    assert Redactor().scrub("src/app/module.py") == "src/app/module.py"  # the memo is per redactor
 
 
 def test_numbers_are_per_kind() -> None:

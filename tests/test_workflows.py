@@ -221,3 +221,16 @@ def test_readme_test_command_is_the_one_ci_runs() -> None:
     assert "-c requirements/action.txt -e '.[test,ci]'" in ci
     assert pytest_line.startswith("python -m pytest --block-network")
     assert pytest_line in ci.splitlines()
+
+
+def test_reusable_workflow_defaults_leave_the_policy_in_charge_like_the_action() -> None:
+    # An input the caller leaves out must reach the Action exactly as the Action's own default:
+    # a default of `false` where the Action's is empty would override the policy (fail_on.incomplete).
+    call = on_of(load(REPO / ".github" / "workflows" / "reviewbot.yml"))["workflow_call"]["inputs"]
+    action = load(ACTION)["inputs"]
+    differ = {
+        name: (spec.get("default"), action[name].get("default"))
+        for name, spec in call.items()
+        if name in action and str(spec.get("default", "")).lower() != str(action[name].get("default", "")).lower()
+    }
+    assert differ == {}

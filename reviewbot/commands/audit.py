@@ -25,6 +25,11 @@ def register(subparsers: Any) -> None:
 def _verify(args: argparse.Namespace) -> int:
     result = audit.verify(args.file)
     if not result.ok:
+        if result.line is None and result.events:
+            raise AuditError(
+                f"audit log incomplete: {result.error} ({result.events} events verified)",
+                hint="a run that exits early (bad key, crash) leaves no run_end; otherwise the file was truncated",
+            )
         where = f" at line {result.line}" if result.line else ""
         raise AuditError(
             f"audit chain broken{where}: {result.error} ({result.events} events verified before it)",

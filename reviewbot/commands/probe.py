@@ -108,7 +108,7 @@ def render_text(policy: Policy, report: ProbeReport) -> str:
             out.append(f"  {a.model:<{width}}  {detail}")
         r = p.resolution
         if r.served_by is None:
-            out.append(f"  -> no model: {r.reason}")
+            out.append(f"  -> no model: {r.reason.removeprefix('no model: ')}")
         elif r.fell_back:
             via = f" ({r.served_lane.value} lane)" if r.served_lane and r.served_lane is not p.lane else ""
             out.append(f"  -> served by {r.served_by}{via}, FELL BACK: {r.reason}")

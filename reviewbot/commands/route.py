@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..errors import EXIT_OK, UsageError
 from ..models import Hunk
 from ..policy import load_policy
 from ..policy.model import Policy
+from ..redact import Redactor
 from ..router import HunkDecision, PathDecision, Router
 from ..sources.patch import PatchSource
 
@@ -60,11 +62,13 @@ def run(args: argparse.Namespace) -> int:
 def _run_patch(args: argparse.Namespace, policy: Policy, router: Router) -> int:
     diff = PatchSource(args.patch).read()
     rows = [(hunk, router.explain_hunk(hunk)) for hunk in diff.hunks]
+    # The matched line is diff text: it leaves the process masked, like every other output.
+    scrub = Redactor.from_config(policy.redaction).scrub
     if args.format == "json":
-        print(json.dumps(_hunks_json(policy, rows), sort_keys=True, indent=2))
+        print(json.dumps(_hunks_json(policy, rows, scrub), sort_keys=True, indent=2))
     else:
         for hunk, explained in rows:
-            print(format_hunk(policy, hunk, explained))
+            print(scrub(format_hunk(policy, hunk, explained)))
     return EXIT_OK
 
 
@@ -86,25 +90,27 @@ def format_hunk(policy: Policy, hunk: Hunk, explained: HunkDecision) -> str:
     return text
 
 
-def _hunks_json(policy: Policy, rows: list[tuple[Hunk, HunkDecision]]) -> dict[str, Any]:
+def _hunks_json(
+    policy: Policy, rows: list[tuple[Hunk, HunkDecision]], scrub: Callable[[str], str]
+) -> dict[str, Any]:
     hunks = []
     for hunk, explained in rows:
         d, found = explained.decision, explained.content
         hunks.append(
             {
                 "hunk": hunk.id,
-                "path": hunk.path,
-                "header": hunk.header,
+                "path": scrub(hunk.path),
+                "header": scrub(hunk.header),
                 "lane": d.lane.value,
                 "rule": d.rule,
                 "pattern": d.pattern,
                 "origin": d.origin,
                 "source": decision_source(policy, d),
                 "line": d.line,
-                "matched_path": explained.matched_path,
+                "matched_path": scrub(explained.matched_path),
                 "matched_line": None
                 if found is None
-                else {"kind": found.kind, "line_no": found.line_no, "text": found.line},
+                else {"kind": found.kind, "line_no": found.line_no, "text": scrub(found.line)},
             }
         )
     return {"version": 1, "policy": {"source": policy.source, "digest": policy.digest}, "hunks": hunks}

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 PLACEHOLDER = re.compile(r"\[REDACTED:(?P<kind>[a-z0-9][a-z0-9\-]*):(?P<n>\d+)\]")
 _KIND_OK = re.compile(r"[a-z0-9][a-z0-9\-]{0,40}")
 _MAX_KEY_CHARS = 20_000  # how far a private key's END line may be from its BEGIN line
+# ``scrub`` remembers strings it found clean (a report repeats paths, rule names and ids
+# many times): up to this many, each up to this long.
+_CLEAN_MEMO_SIZE = 65_536
+_CLEAN_MEMO_MAX_CHARS = 256
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)?)-----")
 _PEM_BODY_LINE = re.compile(
     r"[+\- ]?[ \t]*(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9+/]{1,15}={1,2}"
@@ -183,6 +187,7 @@ class Redactor:
         self._numbers: dict[tuple[str, str], int] = {}
         self._next: Counter[str] = Counter()
         self._occurrences: Counter[str] = Counter()
+        self._clean: set[str] = set()  # short strings already scrubbed and found to hold nothing
 
     @classmethod
     def from_config(cls, cfg: RedactionConfig) -> Redactor:
@@ -195,8 +200,18 @@ class Redactor:
         return RedactionResult(RedactedText(out), tuple(redactions))
 
     def scrub(self, text: str) -> RedactedText:
-        """Mask ``text``: the call for every string that leaves the process."""
+        """Mask ``text``: the call for every string that leaves the process.
+
+        Detection depends only on the text and this redactor's fixed configuration, so a short
+        string found clean once is clean every time: it is returned without a second scan.
+        Strings that held something are scanned again, so their occurrences keep counting.
+        """
+        if text in self._clean:
+            return RedactedText(text)
         out, _ = self._apply(text, want_positions=False)
+        if out is text and len(text) <= _CLEAN_MEMO_MAX_CHARS and len(self._clean) < _CLEAN_MEMO_SIZE:
+            with self._lock:
+                self._clean.add(text)
         return RedactedText(out)
 
     def counts(self) -> tuple[tuple[str, int], ...]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..models import Diff, Finding, Hunk, Severity, fingerprint
-from .engine import PLACEHOLDER, Redaction, Redactor, confidence_of, is_pii
+from .engine import PLACEHOLDER, Redaction, RedactionResult, Redactor, confidence_of, is_pii
 from .rules import PRIVATE_KEY_TITLES, TITLES
 
 SOURCE = "local:secrets"
@@ -35,8 +37,7 @@ def _groups(redactions: tuple[Redaction, ...]) -> list[list[Redaction]]:
     return groups
 
 
-def _hunk_findings(hunk: Hunk, redactor: Redactor) -> list[Finding]:
-    result = redactor.redact(hunk.body())
+def _hunk_findings(hunk: Hunk, result: RedactionResult) -> list[Finding]:
     if not result.redactions:
         return []
     redacted_lines = result.text.split("\n")
@@ -81,9 +82,16 @@ def _hunk_findings(hunk: Hunk, redactor: Redactor) -> list[Finding]:
     return findings
 
 
-def secret_findings(diff: Diff, redactor: Redactor) -> tuple[Finding, ...]:
-    """A finding per secret on the diff's added lines (PII is masked but never a finding), sorted."""
+def secret_findings(
+    diff: Diff, redactor: Redactor, redacted: Mapping[str, RedactionResult] | None = None
+) -> tuple[Finding, ...]:
+    """A finding per secret on the diff's added lines (PII is masked but never a finding), sorted.
+
+    ``redacted``: ``redactor.redact(hunk.body())`` by hunk id, when the caller has it already
+    (the pipeline redacts every hunk once); a hunk missing from it is redacted here.
+    """
     findings: list[Finding] = []
     for hunk in diff.hunks:
-        findings.extend(_hunk_findings(hunk, redactor))
+        result = redacted.get(hunk.id) if redacted is not None else None
+        findings.extend(_hunk_findings(hunk, result if result is not None else redactor.redact(hunk.body())))
     return tuple(sorted(findings, key=Finding.sort_key))
