@@ -16,7 +16,7 @@ import pytest
 from reviewbot.cli import main
 from tests.fakes.github_server import file_entry
 from tests.fakes.openai_server import FakeOpenAI, input_text, review_output, running_fake, wants_escalations
-from tests.test_github_e2e import BASE, HEAD1, World, world  # noqa: F401  (the fake GitHub world fixture)
+from tests.test_github_e2e import BASE, HEAD1, World, plain, world  # noqa: F401  (the fake GitHub world fixture)
 
 KEY = "sk-proj-escalation-test-key-00000000000"
 SECRET = "ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"
@@ -299,6 +299,8 @@ def test_the_action_states_escalations_in_outputs_summary_and_audit(
     assert (outputs["escalated"], outputs["escalated-reviewed"], outputs["escalated-over-budget"]) == ("1", "1", "0")
     step = world.step_summary()
     assert "Escalated by the general model: 1 hunk; 1 reviewed again by the security lane" in step
+    (comment,) = world.pull(8).issue_comments  # the PR's summary comment says the same
+    assert "Escalated by the general model: 1 hunk; 1 reviewed again by the security lane" in plain(comment.body)
     assert SECRET not in world.posted() and "<img" not in world.posted()
     audit = Path(outputs["audit-file"])
     assert verify(audit).ok
