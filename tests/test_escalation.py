@@ -177,6 +177,7 @@ def test_markdown_and_text_reports_state_the_escalation_safely(
     assert "Escalated by the general model: 1 hunk; 1 reviewed again by the security lane, 0 not afforded" in md
     assert "### Escalations" in md and "reviewed again by the security lane" in md
     assert "<img" not in md and "@admin" not in md and SECRET not in md
+    assert "Kept free by the general lane for escalations: 10,000 tokens" in md  # 0.1 of the run budget
     _, text = run(capsys, patch, fmt="text")
     assert "1 escalated by the general model (1 reviewed again by the security lane, 0 over budget)" in text
 

@@ -188,6 +188,11 @@ def _budget(result: RunResult, estimated_cost_usd: float | None) -> list[str]:
         lines.append("- Estimated cost: not estimated (no price known for the models used)")
     else:
         lines.append(f"- Estimated cost: about ${estimated_cost_usd:,.4f}")
+    if result.plan.escalation_reserve:
+        lines.append(
+            f"- Kept free by the general lane for escalations: {result.plan.escalation_reserve:,} tokens "
+            "(budget.reserve_for_escalation)"
+        )
     lines.append(f"- Token estimates: {escape_text(result.plan.estimator, max_chars=40, single_line=True)}")
     return lines
 
