@@ -45,6 +45,7 @@ class SkipReason(enum.StrEnum):
     NO_MODEL = "no-model"
     OFFLINE = "offline"  # planned, but no model was called (--offline or no API key)
     DRY_RUN = "dry-run"  # planned, but --dry-run
+    UNCHANGED_SINCE = "unchanged-since"  # --since REV: touches no line changed since REV (reviewed before it)
 
 
 class Severity(enum.IntEnum):
@@ -248,6 +249,9 @@ class Finding:
     hunk_id: str | None = None
     placed: bool = True  # False: outside the hunk's commentable lines
     lane: Lane | None = None
+    # The exact new code for lines start_line..end_line (whole lines, no trailing newline), checked
+    # against what the model saw; publishers vet it again (report/suggestion.py) before offering it.
+    replacement: str | None = None
 
     def sort_key(self) -> tuple[int, str, int, str]:
         return (-int(self.severity), self.path, self.start_line, self.fingerprint)

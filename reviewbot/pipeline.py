@@ -138,12 +138,13 @@ def coverage_of(
     fell_back: int = 0,
     escalations: Sequence[Escalation] = (),
 ) -> Coverage:
-    """Units are hunks, plus one per file set aside whole (binary, deleted, mode-only, ...).
+    """Units are hunks, plus one per item the source set aside: a file whole (binary, deleted,
+    mode-only, ...) or a hunk it left out (``unchanged-since``).
 
     Escalations are counted on top: an escalated hunk was reviewed by the general lane
     whether or not the security lane afforded it a second review.
     """
-    total = len(diff.hunks) + sum(1 for s in diff.skipped if s.hunk_id is None)
+    total = len(diff.hunks) + len(diff.skipped)
     by_reason = Counter(s.reason.value for s in skipped)
     over = sum(1 for e in escalations if e.skipped is SkipReason.OVER_BUDGET)
     again = sum(1 for e in escalations if e.reviewed)
@@ -271,6 +272,7 @@ _EXPECTED_SKIPS = frozenset(
         SkipReason.COPY_ONLY,
         SkipReason.EMPTY,
         SkipReason.SUBMODULE,
+        SkipReason.UNCHANGED_SINCE,  # the user scoped the run with --since
     }
 )
 

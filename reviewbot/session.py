@@ -43,6 +43,7 @@ class SessionOptions:
     patch: str | None = None
     base: str | None = None
     staged: bool = False
+    since: str | None = None  # review only the hunks touching lines changed since this revision
     offline: bool = False
     dry_run: bool = False
     budget_tokens: int | None = None
@@ -64,7 +65,9 @@ class Session:
     def source(self) -> DiffSource:
         if self.options.patch is not None:
             return PatchSource(self.options.patch)
-        return GitSource(self.options.cwd, base=self.options.base, staged=self.options.staged)
+        return GitSource(
+            self.options.cwd, base=self.options.base, staged=self.options.staged, since=self.options.since
+        )
 
     def budget_tokens(self) -> int:
         per_run = self.options.budget_tokens or self.policy.budget.tokens_per_run
@@ -96,6 +99,13 @@ class Session:
             head_sha=head,
         )
         self.progress(f"reviewbot: {len(diff.hunks)} hunks in {len(diff.files)} files")
+        notes = []
+        if self.options.since is not None:
+            earlier = sum(1 for s in diff.skipped if s.reason is SkipReason.UNCHANGED_SINCE)
+            notes.append(
+                f"--since {self.options.since}: {len(diff.hunks)} hunk(s) touch lines changed since then; "
+                f"{earlier} hunk(s) of the branch were not reviewed (unchanged-since: reviewed before it)"
+            )
         return review_diff(
             diff,
             self.policy,
@@ -108,6 +118,7 @@ class Session:
             dry_run=self.options.dry_run,
             budget_tokens=self.budget_tokens(),
             progress=self.progress,
+            notes=notes,
         )
 
 

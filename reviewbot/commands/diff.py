@@ -51,6 +51,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--patch", metavar="FILE", help="read a unified diff from FILE ('-' for stdin)")
     parser.add_argument("--staged", action="store_true", help="review the index (git diff --cached)")
     parser.add_argument(
+        "--since", metavar="REV",
+        help="review only the hunks that touch a line changed since REV (a commit, branch or tag); "
+        "the others are reported as skipped (unchanged-since), never as clean",
+    )
+    parser.add_argument(
         "--policy", type=Path, metavar="FILE",
         help="policy file (default: .github/reviewbot.yml, else the shipped default)",
     )
@@ -77,8 +82,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.base_ref and args.base_opt and args.base_ref != args.base_opt:
         raise UsageError("give the base once: BASE and --base differ")
-    if args.patch and (args.base_ref or args.base_opt or args.staged):
-        raise UsageError("--patch cannot be combined with BASE, --base or --staged")
+    if args.patch and (args.base_ref or args.base_opt or args.staged or args.since):
+        raise UsageError("--patch cannot be combined with BASE, --base, --staged or --since")
     options = SessionOptions(
         cwd=Path.cwd(),
         env=dict(os.environ),
@@ -86,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         patch=args.patch,
         base=args.base_ref or args.base_opt,
         staged=args.staged,
+        since=args.since,
         offline=args.offline,
         dry_run=args.dry_run,
         budget_tokens=args.budget_tokens,

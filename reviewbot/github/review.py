@@ -10,6 +10,9 @@
   and re-reads the markers after a 5xx before posting again (the write may have landed).
 * Bodies are built here: severity, confidence, CWE, explanation, fix, lane and model —
   every untrusted string redacted (``scrub``) and then escaped.
+* A finding whose replacement passes :func:`~reviewbot.report.suggestion.suggestion_for`
+  and whose comment covers exactly the replaced lines carries a ``suggestion`` block;
+  if GitHub only takes the comment on its last line, it is posted without one.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from github.PullRequest import PullRequest
 from ..models import Diff, Finding, Hunk
 from ..report.markdown import NotInline, ResolvedFinding
 from ..report.sanitize import code_span, escape_text
+from ..report.suggestion import Suggestion, suggestion_for
 
 MARKER_RE = re.compile(r"<!-- reviewbot:fp=([0-9a-f]{8,64}) -->")
 REVIEW_MARKER = "<!-- reviewbot:review -->"
@@ -50,6 +54,7 @@ class PlannedComment:
     line: int
     start_line: int | None
     body: str
+    single_line_body: str | None = None  # the body to post on ``line`` alone (no multi-line suggestion)
 
     def payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "line": self.line, "side": "RIGHT", "body": self.body}
@@ -108,6 +113,7 @@ def comment_body(
     *,
     scrub: Callable[[str], str] = _identity,
     allowed_hosts: Sequence[str] = ("github.com",),
+    suggestion: Suggestion | None = None,
 ) -> str:
     def esc(text: str, limit: int, single: bool = False) -> str:
         return escape_text(scrub(text), max_chars=limit, allowed_hosts=allowed_hosts, single_line=single)
@@ -119,6 +125,8 @@ def comment_body(
     lines = [" · ".join(head), "", f"**{esc(finding.title, 200, True)}**", "", esc(finding.body, 3000)]
     if finding.fix:
         lines += ["", f"**Fix:** {esc(finding.fix, 2000)}"]
+    if suggestion is not None:  # vetted code, applied literally: not escaped (see report/suggestion.py)
+        lines += ["", suggestion.block()]
     lane = f"{finding.lane.value} lane, " if finding.lane is not None else ""
     lines += [
         "",
@@ -207,7 +215,12 @@ class ReviewPublisher:
                 continue
             line, start = where
             body = comment_body(f, scrub=self._scrub, allowed_hosts=self._hosts)
-            planned.append(PlannedComment(f.fingerprint, f.path, line, start, body))
+            single: str | None = None
+            sugg = suggestion_for(f, diff.hunks, scrub=self._scrub)
+            if isinstance(sugg, Suggestion) and (sugg.start_line, sugg.end_line) == (start or line, line):
+                single = body if start is not None else None
+                body = comment_body(f, scrub=self._scrub, allowed_hosts=self._hosts, suggestion=sugg)
+            planned.append(PlannedComment(f.fingerprint, f.path, line, start, body, single))
         return planned, not_inline
 
     def publish(self, findings: Sequence[Finding], diff: Diff) -> PublishResult:
@@ -285,7 +298,8 @@ class ReviewPublisher:
                 return
             (only,) = batch
             if only.start_line is not None:  # a multi-line range GitHub would not take: try the line alone
-                self._post([PlannedComment(only.fingerprint, only.path, only.line, None, only.body)], state)
+                body = only.single_line_body if only.single_line_body is not None else only.body
+                self._post([PlannedComment(only.fingerprint, only.path, only.line, None, body)], state)
                 return
             state.rejected.append(NotInline(only.fingerprint, _github_reason(exc)))
             return

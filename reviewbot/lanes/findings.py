@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..models import Confidence, Finding, Hunk, Lane, RedactedText, Severity, fingerprint
-from .prompt import PromptHunk
+from .prompt import NumberedLine, PromptHunk
 from .schema import RawFinding
 
 _WS = re.compile(r"\s+")
@@ -42,6 +42,42 @@ def locate_quote(quote: str, hunk: PromptHunk) -> tuple[int, ...] | None:
             if all(matches(q, texts[start + k]) for k, q in enumerate(variant)):
                 return tuple(range(start, start + len(variant)))
     return None
+
+
+def _whole_lines(quote: str, lines: Sequence[NumberedLine]) -> bool:
+    """True when the quote is exactly ``lines``, whole (not a fragment of each)."""
+    wanted = [q for q in (_norm(line) for line in quote.splitlines()) if q]
+    texts = [_norm(ln.text) for ln in lines]
+    return wanted == texts or [_norm(_NUMBER_PREFIX.sub("", q, count=1)) for q in wanted] == texts
+
+
+def checked_replacement(
+    replacement: str | None,
+    quote: str,
+    hunk: Hunk,
+    lines: Sequence[NumberedLine],
+    scrub: Callable[[str], RedactedText],
+) -> str | None:
+    """The model's replacement, kept only when it can replace exactly the quoted lines.
+
+    That is: the quote is whole new-side lines, consecutive, each shown to the model verbatim
+    (a line with a masked value differs from the file, so a replacement written from the
+    placeholder would be wrong), and the redactor masks nothing in the replacement.
+    """
+    if replacement is None or not lines or not _whole_lines(quote, lines):
+        return None
+    numbers = [ln.new_no for ln in lines]
+    first = numbers[0]
+    if first is None or numbers != list(range(first, first + len(numbers))):  # a removed line, or a gap
+        return None
+    real = {ln.new_no: ln.text for ln in hunk.lines if ln.new_no is not None}
+    if any(real.get(n) != ln.text for n, ln in zip(range(first, first + len(lines)), lines, strict=True)):
+        return None
+    text = replacement.replace("\r\n", "\n")
+    text = text[:-1] if text.endswith("\n") else text
+    if len(text) > MAX_TEXT or scrub(text) != text:
+        return None
+    return text
 
 
 @dataclass(frozen=True)
@@ -105,6 +141,9 @@ def map_findings(
                 hunk_id=hunk.id,
                 placed=placed,
                 lane=lane,
+                replacement=checked_replacement(item.replacement, item.quote, hunk, lines, scrub)
+                if placed
+                else None,
             )
         )
     return Mapped(tuple(sorted(out, key=Finding.sort_key)), dropped, unplaced)

@@ -57,7 +57,9 @@ lines), a space, the diff marker (+ added, - removed, space for context), then t
 For each finding give: hunk_id (from the data), category (short, kebab-case), cwe \
 ("CWE-<n>" or null), severity, confidence, title (one line), explanation, source, sink, \
 quote (the offending line or lines copied exactly from the code, without line numbers or \
-diff markers; prefer added lines), fix (a concrete change, or null). Report each weakness \
+diff markers; prefer added lines), fix (a concrete change, or null), replacement (only when \
+the fix changes exactly the quoted lines and the quote is whole lines: the complete new code of \
+those lines, with their indentation, applied as-is; otherwise null). Report each weakness \
 once.
 """
 

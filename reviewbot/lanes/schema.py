@@ -36,7 +36,14 @@ _FINDING_FIELDS: dict[str, Any] = {
     "sink": {"type": "string", "description": "where it does harm"},
     "quote": {"type": "string", "description": "the offending line(s), copied exactly, without numbers"},
     "fix": {"type": ["string", "null"], "description": "a concrete fix, or null"},
+    "replacement": {
+        "type": ["string", "null"],
+        "description": "the complete new code of exactly the quoted lines, or null",
+    },
 }
+# Added after the first schema: an answer without it is read as null (it offers no suggestion,
+# the safe outcome). Every other key must be present, and no other key may be.
+_MAY_BE_ABSENT = frozenset({"replacement"})
 
 FINDINGS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -112,6 +119,7 @@ class RawFinding:
     sink: str
     quote: str
     fix: str | None
+    replacement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -171,8 +179,11 @@ def _escalations(items: list[Any]) -> tuple[RawEscalation, ...]:
 def _findings(items: list[Any]) -> tuple[RawFinding, ...]:
     out: list[RawFinding] = []
     for n, item in enumerate(items):
-        if not isinstance(item, dict) or set(item) != set(_FINDING_FIELDS):
+        if not isinstance(item, dict) or not set(_FINDING_FIELDS) - _MAY_BE_ABSENT <= set(item) <= set(
+            _FINDING_FIELDS
+        ):
             raise OutputInvalid(f"findings[{n}]: expected exactly the keys {sorted(_FINDING_FIELDS)}")
+        item = {**dict.fromkeys(_MAY_BE_ABSENT), **item}
         for key, spec in _FINDING_FIELDS.items():
             value = item[key]
             nullable = isinstance(spec["type"], list)

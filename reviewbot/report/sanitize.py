@@ -96,6 +96,15 @@ def _host_of(url: str) -> str:
     return host
 
 
+def url_hosts(text: str) -> frozenset[str]:
+    """The hosts of every URL :func:`escape_text` would treat as a link (lower case)."""
+    hosts = set()
+    for m in _URL.finditer(text):
+        url = m.group(1)
+        hosts.add(_host_of("http://" + url) if url.lower().startswith("www.") else _host_of(url))
+    return frozenset(hosts)
+
+
 def _defang(host: str) -> str:
     return host.replace(".", "[.]") if host else "unknown host"
 

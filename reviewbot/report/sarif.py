@@ -2,17 +2,24 @@
 
 Text fields in SARIF are shown by code scanning as plain text or markdown; we
 give plain text only (``message.text``), with hidden carriers stripped and
-lengths capped. Output is deterministic: rules and results are sorted.
+lengths capped. Output is deterministic: rules and results are sorted. A result has a
+``fixes`` entry exactly when its inline comment offers a one-click suggestion on the
+analysed diff (:func:`~reviewbot.report.suggestion.suggestion_for`; a range GitHub later
+rejects is posted on its last line without one, the SARIF fix stays); the replaced region is whole
+lines, so the inserted text has no final newline (SARIF §3.30: a region without
+columns ends before the newline of its last line).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
-from ..models import Finding, RunResult, Severity
+from ..models import Finding, Hunk, RunResult, Severity
 from .sanitize import cap, strip_hidden
+from .suggestion import Suggestion, suggestion_for
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -63,7 +70,29 @@ def _rule(rule_id: str, findings: list[Finding]) -> dict[str, Any]:
     }
 
 
-def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+def _artifact(path: str) -> dict[str, str]:
+    return {"uri": quote(path, safe="/"), "uriBaseId": "%SRCROOT%"}
+
+
+def _fix(f: Finding, s: Suggestion) -> dict[str, Any]:
+    description = f.fix.strip() if f.fix and f.fix.strip() else "Replace the lines with the suggested code."
+    return {
+        "description": {"text": _text(description, 2000)},
+        "artifactChanges": [
+            {
+                "artifactLocation": _artifact(s.path),
+                "replacements": [
+                    {
+                        "deletedRegion": {"startLine": s.start_line, "endLine": s.end_line},
+                        "insertedContent": {"text": s.text},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _result(f: Finding, rule_index: int, hunks: Sequence[Hunk] = ()) -> dict[str, Any]:
     message = f.title.strip()
     if f.body.strip():
         message += "\n\n" + f.body.strip()
@@ -80,7 +109,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         props["lane"] = f.lane.value
     start = max(1, f.start_line)
     end = max(start, f.end_line)
-    return {
+    out: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "level": _LEVEL[f.severity],
@@ -88,7 +117,7 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": quote(f.path, safe="/"), "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": _artifact(f.path),
                     "region": {"startLine": start, "endLine": end},
                 }
             }
@@ -96,6 +125,10 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": props,
     }
+    suggestion = suggestion_for(f, hunks)
+    if isinstance(suggestion, Suggestion):
+        out["fixes"] = [_fix(f, suggestion)]
+    return out
 
 
 def render_sarif(result: RunResult) -> dict[str, Any]:
@@ -115,7 +148,7 @@ def render_sarif(result: RunResult) -> dict[str, Any]:
                 "rules": [_rule(rid, by_rule[rid]) for rid in rule_ids],
             }
         },
-        "results": [_result(f, index[f.rule]) for f in findings],
+        "results": [_result(f, index[f.rule], result.hunks) for f in findings],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "state": result.state.value,

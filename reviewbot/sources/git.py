@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from ..diff import parse_diff
+from ..diff.since import select_touched
 from ..errors import GitError
 from ..models import Diff
 
@@ -45,6 +46,11 @@ def _git_env() -> dict[str, str]:
     return env
 
 
+def _plausible_ref(ref: str) -> bool:
+    """Not an option (``-x``), no control characters, not blank: safe to put in git's argv."""
+    return not ref.startswith("-") and not any(c in ref for c in "\0\n\r") and bool(ref.strip())
+
+
 def _first_line(stderr: bytes) -> str:
     for line in stderr.decode("utf-8", errors="replace").splitlines():
         line = line.strip()
@@ -67,12 +73,25 @@ class GitSource:
       **working tree**: uncommitted changes to tracked files are included, so
       what you review is what you are about to commit and push. Untracked
       files are not (``git diff`` does not list them; ``git add -N`` does).
+    * ``since``: of those hunks, only the ones that touch a line changed since
+      that revision (``git diff [--cached] <since>``: the same new side, so the
+      same line numbers); the others are skipped as ``unchanged-since``
+      (:func:`reviewbot.diff.since.select_touched`, the rule of DESIGN.md §5a).
     """
 
-    def __init__(self, cwd: Path, base: str | None = None, staged: bool = False, *, git: str = "git") -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        base: str | None = None,
+        staged: bool = False,
+        *,
+        since: str | None = None,
+        git: str = "git",
+    ) -> None:
         self.cwd = Path(cwd)
         self.base = base
         self.staged = staged
+        self.since = since
         self._git = git
         self._description: str | None = None
 
@@ -132,8 +151,19 @@ class GitSource:
             hint="pass the branch to compare against with --base REF",
         )
 
+    def _since_sha(self, rev: str) -> str:
+        if not _plausible_ref(rev):
+            raise GitError(f"invalid --since revision {rev!r}", hint="pass a commit, branch or tag with --since")
+        sha = self._resolve(rev)
+        if sha is None:
+            raise GitError(
+                f"unknown --since revision {rev!r}",
+                hint="pass a commit, branch or tag that exists in this checkout (git log --oneline)",
+            )
+        return sha
+
     def _merge_base(self, base: str) -> str:
-        if base.startswith("-") or any(c in base for c in "\0\n\r") or not base.strip():
+        if not _plausible_ref(base):
             raise GitError(f"invalid base ref {base!r}", hint="pass a branch, tag or commit with --base")
         base_sha = self._resolve(base)
         if base_sha is None:
@@ -165,10 +195,12 @@ class GitSource:
                 default branch, no common ancestor, git missing or failing.
         """
         self._check_repository()
+        since = self._since_sha(self.since) if self.since is not None else None
         args = ["diff"]
         if self.staged:
             args.append("--cached")
         args.extend(_DIFF_OPTIONS)
+        mode = args[:]
         if self.staged and self.base is None:
             self._description = "staged changes (git diff --cached)"
         else:
@@ -181,14 +213,27 @@ class GitSource:
         proc = self._run(*args)
         if proc.returncode != 0:
             raise GitError(f"git diff failed: {_first_line(proc.stderr)}")
-        return parse_diff(proc.stdout, origin="git diff")
+        diff = parse_diff(proc.stdout, origin="git diff")
+        if since is None:
+            return diff
+        delta = self._run(*mode, since, "--")
+        if delta.returncode != 0:
+            raise GitError(f"git diff {self.since} failed: {_first_line(delta.stderr)}")
+        self._description += f"; only hunks touching lines changed since {self.since} ({since[:12]})"
+        return select_touched(
+            diff,
+            parse_diff(delta.stdout, origin=f"git diff {since[:12]}"),
+            detail=f"no line changed since {self.since} ({since[:12]}): reviewed before it",
+        )
 
     def describe(self) -> str:
         if self._description is not None:
             return self._description
         if self.staged and self.base is None:
-            return "staged changes (git diff --cached)"
-        return f"changes since the merge-base of {self.base or 'the default branch'} and HEAD"
+            what = "staged changes (git diff --cached)"
+        else:
+            what = f"changes since the merge-base of {self.base or 'the default branch'} and HEAD"
+        return what + (f"; only hunks touching lines changed since {self.since}" if self.since else "")
 
     def head_sha(self) -> str | None:
         """The commit ``HEAD`` points to; None before the first commit."""
