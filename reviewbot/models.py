@@ -222,6 +222,7 @@ class Plan:
     skipped: tuple[SkippedItem, ...]
     budget_tokens: int
     estimator: str  # "o200k_base" or "conservative"
+    escalation_reserve: int = 0  # tokens the general lane left for escalations
 
     @property
     def reserved_tokens(self) -> int:
@@ -283,11 +284,38 @@ class LaneResolution:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """A general-lane hunk the general model asked the security lane to review again, and what came of it.
+
+    ``reason`` is the general model's text, redacted and sanitised: untrusted, shown only
+    as escaped text. Exactly one of ``reviewed`` and ``skipped`` holds: the security lane
+    reviewed the hunk again, or the escalation was not made, with its reason
+    (``over-budget``: it did not fit the budget; ``no-model``: the security lane is not
+    served by its own model, so re-sending would only ask the general model again; ...).
+    The hunk itself stays reviewed (by the general lane) either way.
+    """
+
+    hunk_id: str
+    path: str
+    reason: RedactedText
+    reviewed: bool = False
+    skipped: SkipReason | None = None
+    detail: str = ""
+
+    def sort_key(self) -> tuple[str, str]:
+        return (self.path, self.hunk_id)
+
+
+@dataclass(frozen=True)
 class Coverage:
     hunks_total: int
     hunks_reviewed: int
     skipped_by_reason: tuple[tuple[str, int], ...]
     fell_back: int = 0
+    escalated: int = 0  # general-lane hunks the general model escalated
+    escalated_reviewed: int = 0  # of those, reviewed again by the security lane
+    escalated_over_budget: int = 0  # of those, not afforded (over-budget)
+    escalated_not_sent: int = 0  # of those, not reviewed again for another reason (see escalations)
 
     @property
     def hunks_skipped(self) -> int:
@@ -333,6 +361,7 @@ class RunResult:
     policy_source: str = ""
     policy_digest: str = ""
     cost_usd: tuple[tuple[str, float], ...] = ()  # lane -> estimated cost
+    escalations: tuple[Escalation, ...] = ()  # sorted by path, hunk id
 
     @property
     def tokens_used(self) -> int:

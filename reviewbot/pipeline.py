@@ -18,6 +18,7 @@ from .lanes.prompt import fixed_prompt_text, prepare_hunk
 from .models import (
     Coverage,
     Diff,
+    Escalation,
     Finding,
     Hunk,
     Lane,
@@ -59,6 +60,7 @@ def prepare(
     budget_tokens: int,
     audit: AuditLog,
     prompt_overhead: Mapping[Lane, int] | None = None,
+    reserve_for_escalation: int = 0,
 ) -> Prepared:
     routes, route_skips = Router(policy).route_diff(diff)
     for route in routes:
@@ -98,12 +100,14 @@ def prepare(
         count=estimator.count,
         prompt_overhead=overhead,
         estimator=estimator.name,
+        reserve_for_escalation=reserve_for_escalation,
     )
     audit.append(
         "plan",
         budget_tokens=the_plan.budget_tokens,
         estimator=the_plan.estimator,
         reserved_tokens=the_plan.reserved_tokens,
+        escalation_reserve=the_plan.escalation_reserve,
         requests=[
             {
                 "id": r.id,
@@ -130,17 +134,31 @@ def not_reviewed(prepared: Prepared, reason: SkipReason, detail: str) -> tuple[S
 
 
 def coverage_of(
-    diff: Diff, skipped: Sequence[SkippedItem], reviewed: Sequence[str], fell_back: int = 0
+    diff: Diff,
+    skipped: Sequence[SkippedItem],
+    reviewed: Sequence[str],
+    fell_back: int = 0,
+    escalations: Sequence[Escalation] = (),
 ) -> Coverage:
     """Units are hunks, plus one per item the source set aside: a file whole (binary, deleted,
-    mode-only, ...) or a hunk it left out (``unchanged-since``)."""
+    mode-only, ...) or a hunk it left out (``unchanged-since``).
+
+    Escalations are counted on top: an escalated hunk was reviewed by the general lane
+    whether or not the security lane afforded it a second review.
+    """
     total = len(diff.hunks) + len(diff.skipped)
     by_reason = Counter(s.reason.value for s in skipped)
+    over = sum(1 for e in escalations if e.skipped is SkipReason.OVER_BUDGET)
+    again = sum(1 for e in escalations if e.reviewed)
     return Coverage(
         hunks_total=total,
         hunks_reviewed=len(set(reviewed)),
         skipped_by_reason=tuple(sorted(by_reason.items())),
         fell_back=fell_back,
+        escalated=len(escalations),
+        escalated_reviewed=again,
+        escalated_over_budget=over,
+        escalated_not_sent=len(escalations) - again - over,
     )
 
 
@@ -161,6 +179,7 @@ def finish(
     fell_back: int = 0,
     notes: Sequence[str] = (),
     failed: bool = False,
+    escalations: Sequence[Escalation] = (),
 ) -> RunResult:
     skipped = tuple(
         sorted(
@@ -168,7 +187,8 @@ def finish(
             key=SkippedItem.sort_key,
         )
     )
-    coverage = coverage_of(prepared.diff, skipped, reviewed, fell_back)
+    escalated = tuple(sorted(escalations, key=Escalation.sort_key))
+    coverage = coverage_of(prepared.diff, skipped, reviewed, fell_back, escalated)
     assert coverage.hunks_reviewed + coverage.hunks_skipped == coverage.hunks_total, (
         f"coverage does not add up: {coverage}"
     )
@@ -200,7 +220,17 @@ def finish(
         policy_source=policy.source,
         policy_digest=policy.digest,
         cost_usd=tuple(sorted((cost_usd or {}).items())),
+        escalations=escalated,
     )
+    for esc in escalated:  # the model's reason is not logged: the audit holds decisions, not model text
+        audit.append(
+            "escalation",
+            hunk=esc.hunk_id,
+            path=esc.path,
+            outcome="reviewed" if esc.reviewed else "skipped",
+            reason=esc.skipped.value if esc.skipped else None,
+            detail=esc.detail,
+        )
     for finding in findings:
         audit.append(
             "finding",
@@ -220,6 +250,10 @@ def finish(
             "hunks_reviewed": coverage.hunks_reviewed,
             "skipped": dict(coverage.skipped_by_reason),
             "fell_back": coverage.fell_back,
+            "escalated": coverage.escalated,
+            "escalated_reviewed": coverage.escalated_reviewed,
+            "escalated_over_budget": coverage.escalated_over_budget,
+            "escalated_not_sent": coverage.escalated_not_sent,
         },
         tokens_used=result.tokens_used,
         findings=len(findings),

@@ -6,6 +6,11 @@ fixed prompt dominates small PRs). A hunk over ``budget.max_hunk_tokens`` is cli
 a line boundary rather than dropped. Every request reserves its estimated input plus
 ``max_output_tokens``; whatever does not fit the budget becomes a ``SkippedItem`` with
 reason ``over-budget``. The sum of the reservations never exceeds the budget.
+
+Escalation (``budget.reserve_for_escalation``): the general lane is planned within the
+budget less the escalation reserve, so that hunks the general model escalates can be
+reviewed again by the security lane afterwards. The security lane's own hunks are planned
+first against the whole budget: the routing rules are the floor, escalation comes on top.
 """
 
 from __future__ import annotations
@@ -50,6 +55,11 @@ def risk_key(item: PlanItem) -> tuple[int, int, str, int]:
     return (code, -hunk.added, hunk.path, hunk.new_start)
 
 
+def escalation_reserve(budget: Budget, budget_tokens: int) -> int:
+    """Tokens of ``budget_tokens`` the general lane leaves for escalations (a share, rounded down)."""
+    return max(0, min(budget_tokens, int(budget_tokens * budget.reserve_for_escalation)))
+
+
 def _request_id(lane: Lane, hunk_ids: Sequence[str]) -> str:
     digest = hashlib.sha256(("\0".join((lane.value, *hunk_ids))).encode()).hexdigest()
     return f"r-{lane.value}-{digest[:12]}"
@@ -89,8 +99,12 @@ def plan(
     prompt_overhead: Mapping[Lane, int],
     estimator: str,
     max_request_input: int = DEFAULT_MAX_REQUEST_INPUT,
+    reserve_for_escalation: int = 0,
 ) -> Plan:
-    """Pack routed hunks into requests within ``budget_tokens`` (input + reserved output)."""
+    """Pack routed hunks into requests within ``budget_tokens`` (input + reserved output).
+
+    General-lane requests stay within ``budget_tokens - reserve_for_escalation``.
+    """
     max_output = budget.max_output_tokens_per_call
     requests: list[PlannedRequest] = []
     skipped: list[SkippedItem] = []
@@ -99,6 +113,8 @@ def plan(
     for lane in LANE_ORDER:
         lane_items = sorted((i for i in items if i.lane is lane), key=risk_key)
         overhead = prompt_overhead.get(lane, 0)
+        held = reserve_for_escalation if lane is Lane.GENERAL else 0
+        cap = max(0, budget_tokens - held)
         current: _OpenRequest | None = None
 
         def close(req: _OpenRequest | None) -> None:
@@ -128,14 +144,14 @@ def plan(
             fits_current = (
                 current is not None
                 and current.input_tokens + tokens <= max_request_input
-                and reserved + tokens <= budget_tokens
+                and reserved + tokens <= cap
             )
             if fits_current:
                 assert current is not None
                 current.hunk_ids.append(hunk.id)
                 current.input_tokens += tokens
                 reserved += tokens
-            elif reserved + overhead + tokens + max_output <= budget_tokens:
+            elif reserved + overhead + tokens + max_output <= cap:
                 close(current)
                 current = _OpenRequest(lane, [hunk.id], overhead + tokens, [], [])
                 reserved += overhead + tokens + max_output
@@ -144,7 +160,8 @@ def plan(
                     SkippedItem(
                         path=hunk.path,
                         reason=SkipReason.OVER_BUDGET,
-                        detail=f"needs ~{tokens} tokens; the run budget of {budget_tokens} is spent",
+                        detail=f"needs ~{tokens} tokens; the run budget of {budget_tokens} is spent"
+                        + (f" ({held} kept for escalations)" if held else ""),
                         hunk_id=hunk.id,
                         lane=lane,
                     )
@@ -160,4 +177,5 @@ def plan(
         skipped=tuple(sorted(skipped, key=SkippedItem.sort_key)),
         budget_tokens=budget_tokens,
         estimator=estimator,
+        escalation_reserve=reserve_for_escalation,
     )

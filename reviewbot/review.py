@@ -15,12 +15,15 @@ from .audit import AuditLog
 from .lanes.client import lane_endpoint
 from .lanes.engine import Engine, Progress
 from .lanes.errors import AccessProgramError, fatal_error
+from .lanes.escalation import EscalationPass, escalate, security_served_by_itself
 from .lanes.ledger import Ledger
 from .lanes.probe import PROBE_TIMEOUT, Prober
+from .lanes.prompt import fixed_prompt_text
 from .lanes.prompt import safety_identifier as make_safety_identifier
 from .lanes.reviewer import OpenAIReviewer, Reviewer
-from .models import Diff, LaneResolution, RedactedText, RunResult, SkipReason, Usage
+from .models import Diff, Lane, LaneResolution, RedactedText, RunResult, SkipReason, Usage
 from .pipeline import finish, not_reviewed, prepare
+from .planner import escalation_reserve
 from .policy.model import Policy
 from .redact import Redactor
 from .tokens import get_estimator
@@ -117,7 +120,19 @@ def review_with_models(
             notes.append(f"{res.lane.value} lane: no model could serve it ({res.reason})")
 
     remaining = ledger.snapshot().remaining
-    prepared = prepare(diff, policy, redactor=redactor, estimator=estimator, budget_tokens=remaining, audit=audit)
+    general_served = any(r.lane is Lane.GENERAL and r.served_by is not None for r in resolutions)
+    security = next((r for r in resolutions if r.lane is Lane.SECURITY), None)
+    # Keep a share for escalations only when one could be made: the general lane has a model to
+    # ask, and the security lane its own model to answer (a fallback would ask the general one again).
+    reserve = (
+        min(remaining, escalation_reserve(policy.budget, budget_tokens))
+        if general_served and security_served_by_itself(security)
+        else 0
+    )
+    prepared = prepare(
+        diff, policy, redactor=redactor, estimator=estimator, budget_tokens=remaining, audit=audit,
+        reserve_for_escalation=reserve,
+    )
     unserved = {r.lane for r in resolutions if r.served_by is None}
     servable = [r for r in prepared.plan.requests if r.lane not in unserved]
     no_model = [
@@ -152,6 +167,30 @@ def review_with_models(
         progress=on_progress,
     )
     outcome = engine.run(replace(prepared.plan, requests=tuple(servable)), prepared.hunks_by_id)
+    escalated = EscalationPass((), None)
+    if outcome.fatal is None:
+        escalated = escalate(
+            engine,
+            outcome,
+            policy=policy,
+            items=prepared.items,
+            hunks=prepared.hunks_by_id,
+            remaining=ledger.snapshot().remaining,
+            count=estimator.count,
+            overhead=estimator.count(fixed_prompt_text(Lane.SECURITY)),
+            estimator=estimator.name,
+            progress=progress,
+        )
+    second = escalated.result
+    if second is not None and second.fatal is not None:
+        finish(
+            prepared, policy, source=source, head_sha=head_sha, audit=audit,
+            review_skips=(*no_model, *outcome.skipped), reviewed=outcome.reviewed_hunk_ids,
+            lanes=second.lanes, usage_by_lane=dict(second.usage_by_lane), model_called=True,
+            notes=tuple(dict.fromkeys((*notes, *outcome.notes, *second.notes, *escalated.notes))), failed=True,
+            escalations=escalated.escalations,
+        )
+        second.raise_if_fatal()
     if outcome.fatal is not None:
         # Bad key or quota mid-run: record what happened, then stop with exit 4.
         finish(
@@ -161,11 +200,11 @@ def review_with_models(
             notes=(*notes, *outcome.notes), failed=True,
         )
         outcome.raise_if_fatal()
-    usage = dict(outcome.usage_by_lane)
-    if outcome.dropped_low_confidence:
-        notes.append(
-            f"{outcome.dropped_low_confidence} finding(s) below the policy's min_confidence were dropped"
-        )
+    last = second or outcome  # the ledger and lanes as they stand after both passes
+    usage = dict(last.usage_by_lane)
+    dropped = outcome.dropped_low_confidence + (second.dropped_low_confidence if second else 0)
+    if dropped:
+        notes.append(f"{dropped} finding(s) below the policy's min_confidence were dropped")
     lane_fell_back = {x.lane for x in outcome.lanes if x.fell_back}
     fell_back_ids = set(outcome.fell_back_hunk_ids) | {
         h for r in servable if r.lane in lane_fell_back for h in r.hunk_ids
@@ -176,14 +215,15 @@ def review_with_models(
         source=source,
         head_sha=head_sha,
         audit=audit,
-        model_findings=outcome.findings,
+        model_findings=(*outcome.findings, *(second.findings if second else ())),
         reviewed=outcome.reviewed_hunk_ids,
         review_skips=(*no_model, *outcome.skipped),
-        lanes=outcome.lanes,
+        lanes=last.lanes,
         usage_by_lane=usage,
-        cost_usd=estimate_cost(policy, outcome.lanes, usage),
+        cost_usd=estimate_cost(policy, last.lanes, usage),
         model_called=True,
         fell_back=len(fell_back_ids & set(outcome.reviewed_hunk_ids)),
-        notes=(*notes, *outcome.notes),
+        notes=tuple(dict.fromkeys((*notes, *outcome.notes, *(second.notes if second else ()), *escalated.notes))),
+        escalations=escalated.escalations,
     )
     return result

@@ -17,6 +17,7 @@ from .audit import AuditLog
 from .errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, InputError
 from .models import Diff, RunResult, Severity, SkipReason
 from .pipeline import finish, not_reviewed, prepare, security_incomplete
+from .planner import escalation_reserve
 from .policy import load_policy
 from .policy.model import Policy
 from .redact import Redactor, install_logging_filter
@@ -158,7 +159,11 @@ def review_diff(
             budget_tokens=budget_tokens, progress=progress, safety_identifier=safety_identifier, notes=notes,
         )
     estimator = get_estimator(allow_download=False)
-    prepared = prepare(diff, policy, redactor=redactor, estimator=estimator, budget_tokens=budget_tokens, audit=audit)
+    # The same plan a real run would make: the general lane leaves the escalation reserve.
+    prepared = prepare(
+        diff, policy, redactor=redactor, estimator=estimator, budget_tokens=budget_tokens, audit=audit,
+        reserve_for_escalation=escalation_reserve(policy.budget, budget_tokens),
+    )
     if offline:
         why = "--offline" if has_api_key(env) else "no API key is set (OPENAI_API_KEY)"
         notes.append(f"offline ({why}): no model was called; routing, the plan and local findings only")

@@ -24,6 +24,7 @@ from reviewbot.models import (
     hunk_id,
 )
 from reviewbot.policy.model import Policy, ReviewSettings
+from tests.fakes.openai_server import review_output
 
 SECRET = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -118,7 +119,7 @@ def quoting_reply(quote: str, **over: Any) -> Any:
             "fix": "Use a bound parameter.",
         }
         finding.update(over)
-        return json.dumps({"findings": [finding]})
+        return review_output(body, [finding])
 
     return reply
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from tests.fakes.openai_server import input_text, running_fake
+from tests.fakes.openai_server import input_text, review_output, running_fake
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "vulnerable.diff"
@@ -31,7 +31,7 @@ def reply_with_sqli(body: dict) -> str:
                 "quote": "    query = \"SELECT id, name, email FROM users WHERE name = '\" + name + \"'\"",
                 "fix": "use a parameterised query",
             })
-    return json.dumps({"findings": findings})
+    return review_output(body, findings)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from reviewbot.github.client import ClientSettings
 from reviewbot.github.review import MARKER_RE
 from reviewbot.github.summary import SUMMARY_MARKER
 from tests.fakes.github_server import FakeGitHub, PullState, RunningFake, file_entry, serve
-from tests.fakes.openai_server import FakeOpenAI, running_fake
+from tests.fakes.openai_server import FakeOpenAI, review_output, running_fake
 
 KEY = "sk-proj-e2e-0123456789abcdef"
 SECRET = "ghp_" + "Zq8xW3vN5mK2pL7rT9yB4cD6fG1hJ0sA3eU5"
@@ -72,7 +72,7 @@ def model_reply(body: dict[str, Any]) -> str:
             findings.append(_finding(hunk["hunk_id"], "Code Injection", "CWE-95", "medium",
                                      "eval() of request data @admin <img src=https://evil.example/x.png>",
                                      "state = eval(data)"))
-    return json.dumps({"findings": findings})
+    return review_output(body, findings)
 
 
 def _finding(hunk_id: str, category: str, cwe: str, severity: str, title: str, quote: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -128,3 +129,98 @@ def test_sum_charged_never_exceeds_the_budget(
     assert sum(u.total for _, u in result.usage_by_lane) == snap.charged
     # every hunk is accounted for: reviewed or skipped with a reason
     assert len(result.reviewed_hunk_ids) + len(result.skipped) == len(hunks)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    reqs=requests_st,
+    budget=st.integers(min_value=0, max_value=40_000),
+    fractions=st.lists(st.floats(min_value=0, max_value=1), min_size=24, max_size=24),
+    failures=st.lists(st.sampled_from(["ok", "ok", "ok", "503", "invalid"]), min_size=24, max_size=24),
+    escalate_bits=st.lists(st.booleans(), min_size=12, max_size=12),
+    share=st.floats(min_value=0, max_value=1),
+    parallel=st.integers(min_value=1, max_value=4),
+)
+def test_escalation_pass_keeps_the_budget_and_accounts_for_every_escalation(
+    reqs: list[tuple[Lane, int, int]],
+    budget: int,
+    fractions: list[float],
+    failures: list[str],
+    escalate_bits: list[bool],
+    share: float,
+    parallel: int,
+) -> None:
+    """First pass, then the escalation pass on what the ledger has left: never past the budget."""
+    from reviewbot.lanes.escalation import escalate
+    from reviewbot.lanes.prompt import prepare_hunk
+    from reviewbot.models import RedactedText, SkipReason
+    from reviewbot.planner import PlanItem
+    from reviewbot.policy.model import Budget
+
+    hunks = [make_hunk(f"f{n}.py", [("+", f"value = {n}")]) for n in range(len(reqs))]
+    plan = Plan(
+        tuple(
+            PlannedRequest(f"r{n}", lane, (hunks[n].id,), est, out) for n, (lane, est, out) in enumerate(reqs)
+        ),
+        (),
+        budget,
+        "conservative",
+    )
+    wants = {h.id for h, bit in zip(hunks, escalate_bits, strict=False) if bit}
+    counter = iter(range(10_000))
+    lock = threading.Lock()
+
+    def script(lane: Lane, body: Any) -> ModelReply | Any:
+        with lock:
+            n = next(counter)
+        data = json.loads(body["input"])["hunks"]
+        sent = [h["hunk_id"] for h in data]
+        req = next(r for r in plan.requests if r.hunk_ids[0] in sent)
+        # usage never above what was reserved; an escalation's reservation is at least 1 + its max output
+        second_pass = any("escalation_reason" in h for h in data)
+        est = 1 if second_pass else req.estimated_input_tokens
+        out = body["max_output_tokens"] if second_pass else req.max_output_tokens
+        frac = fractions[n % len(fractions)]
+        kind = failures[n % len(failures)]
+        if kind == "503":
+            return classify_status(503)
+        usage = Usage(int(est * frac), int(out * frac))
+        if kind == "invalid":
+            text = "not json"
+        elif "escalations" in str(body["text"]):
+            esc = [{"hunk_id": h, "needed": h in wants, "reason": "r"} for h in sent]
+            text = json.dumps({"findings": [], "escalations": esc})
+        else:
+            text = '{"findings": []}'
+        return ModelReply(body["model"], "completed", text, usage, (body.get("access_programs") or {}).get("cyber"))
+
+    policy = Policy(
+        review=ReviewSettings(max_parallel=parallel, max_retries=1, timeout_seconds=1),
+        budget=Budget(max_output_tokens_per_call=64, reserve_for_escalation=share),
+    )
+    engine, ledger, _ = engine_for(
+        "http://127.0.0.1:9/v1", policy=policy, budget=budget, reviewer=FakeReviewer(script)
+    )
+    engine._estimate = lambda text: 1  # the planner's estimate rules: usage is drawn below it
+    first = engine.run(plan, {h.id: h for h in hunks})
+    items = [
+        PlanItem(h, lane, prepare_hunk(h, lane, path=RedactedText(h.path), body=RedactedText(h.body())).text())
+        for h, (lane, _, _) in zip(hunks, reqs, strict=True)
+    ]
+    second = escalate(
+        engine, first, policy=policy, items=items, hunks={h.id: h for h in hunks},
+        remaining=ledger.snapshot().remaining, count=lambda t: len(t) // 4 + 1, overhead=10,
+        estimator="conservative",
+    )
+    snap = ledger.snapshot()
+    assert snap.charged <= budget and snap.reserved == 0 and snap.overrun == 0
+    # every escalation: a general-lane hunk the first pass reviewed, with exactly one outcome
+    general = {h.id for h, (lane, _, _) in zip(hunks, reqs, strict=True) if lane is Lane.GENERAL}
+    escalated = [e.hunk_id for e in second.escalations]
+    assert len(escalated) == len(set(escalated))
+    assert set(escalated) == wants & general & set(first.reviewed_hunk_ids)
+    for e in second.escalations:
+        assert e.reviewed != (e.skipped is not None)
+        assert e.skipped in (None, SkipReason.OVER_BUDGET, SkipReason.FAILED)
+    # the first pass's accounting is untouched by the second
+    assert len(first.reviewed_hunk_ids) + len(first.skipped) == len(hunks)

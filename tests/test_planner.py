@@ -102,3 +102,47 @@ def test_reservations_never_exceed_the_budget_and_every_hunk_is_accounted_for(
     skipped = [s.hunk_id for s in p.skipped]
     assert sorted(planned + skipped) == sorted(i.hunk.id for i in items)
     assert len(set(planned)) == len(planned)
+
+
+def test_the_general_lane_leaves_the_escalation_reserve_and_the_security_lane_does_not():
+    from reviewbot.planner import escalation_reserve
+
+    budget = Budget(max_output_tokens_per_call=500, reserve_for_escalation=0.5)
+    reserve = escalation_reserve(budget, 4_000)
+    assert reserve == 2_000
+    sec = [item(make_hunk(f"auth/a{i}.py", 30), Lane.SECURITY) for i in range(4)]
+    gen = [item(make_hunk(f"app/b{i}.py", 30), Lane.GENERAL) for i in range(4)]
+    kept = plan(sec, budget=budget, budget_tokens=4_000, count=count, prompt_overhead=OVERHEAD,
+                estimator="test", reserve_for_escalation=reserve)
+    free = plan(sec, budget=budget, budget_tokens=4_000, count=count, prompt_overhead=OVERHEAD,
+                estimator="test")
+    assert kept.requests == free.requests  # the security lane plans against the whole budget
+    general = plan(gen, budget=budget, budget_tokens=4_000, count=count, prompt_overhead=OVERHEAD,
+                   estimator="test", reserve_for_escalation=reserve)
+    assert general.reserved_tokens <= 4_000 - reserve and general.escalation_reserve == reserve
+    assert general.skipped and all("kept for escalations" in s.detail for s in general.skipped)
+    assert plan(gen, budget=budget, budget_tokens=4_000, count=count, prompt_overhead=OVERHEAD,
+                estimator="test").reserved_tokens > 4_000 - reserve
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n_sec=st.integers(0, 6), n_gen=st.integers(0, 6), budget_tokens=st.integers(0, 8_000),
+    share=st.floats(0, 1), size=st.integers(1, 60),
+)
+def test_with_a_reserve_the_general_lane_never_plans_into_it(n_sec, n_gen, budget_tokens, share, size):
+    from reviewbot.planner import escalation_reserve
+
+    budget = Budget(max_output_tokens_per_call=200, reserve_for_escalation=share)
+    reserve = escalation_reserve(budget, budget_tokens)
+    items = [item(make_hunk(f"auth/a{i}.py", size), Lane.SECURITY) for i in range(n_sec)]
+    items += [item(make_hunk(f"app/b{i}.py", size), Lane.GENERAL) for i in range(n_gen)]
+    p = plan(items, budget=budget, budget_tokens=budget_tokens, count=count, prompt_overhead=OVERHEAD,
+             estimator="test", reserve_for_escalation=reserve)
+    assert 0 <= reserve <= budget_tokens
+    assert p.reserved_tokens <= budget_tokens
+    general = sum(r.reserved_tokens for r in p.requests_for(Lane.GENERAL))
+    security = sum(r.reserved_tokens for r in p.requests_for(Lane.SECURITY))
+    assert security + general <= max(security, budget_tokens - reserve)
+    planned = {h for r in p.requests for h in r.hunk_ids}
+    assert len(planned) + len(p.skipped) == len(items)

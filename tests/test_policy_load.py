@@ -259,6 +259,18 @@ BAD = [
         id="reserve-low",
     ),
     pytest.param(
+        "version: 1\nbudget: {reserve_for_escalation: 2}\n",
+        "p.yml:2: key 'budget.reserve_for_escalation': must be <= 1.0, got 2",
+        None,
+        id="escalation-reserve-high",
+    ),
+    pytest.param(
+        "version: 1\nbudget: {reserve_for_escalation: -1}\n",
+        "key 'budget.reserve_for_escalation': must be >= 0.0",
+        None,
+        id="escalation-reserve-low",
+    ),
+    pytest.param(
         "version: 1\nbudget: {reserve_for_security: .nan}\n",
         "key 'budget.reserve_for_security': expected a number",
         None,

@@ -98,7 +98,7 @@ GOOD = [
     "version: 1\nlanes: {security: {access_program: null, fallback: null}}\n",
     "version: 1\nroutes: [{name: a, lane: skip, paths: ['docs/**', '!docs/security.md']}]\n",
     "version: 1\nfail_on: {severity: none}\nreview: {timeout_seconds: 0.5, max_retries: 0}\n",
-    "version: 1\nbudget: {reserve_for_security: 0}\n"
+    "version: 1\nbudget: {reserve_for_security: 0, reserve_for_escalation: 1}\n"
     "prices: {m-1: {input: 0, output: 0, cached_input: null}}\n",
     "version: 1\nredaction: {extra_patterns: [{name: acme-1, regex: 'a+'}], allow: ['(']}\n",
 ]
@@ -115,6 +115,7 @@ def test_both_accept_good_policies(text: str) -> None:
     [
         ("budget.tokens_per_pr", Budget().tokens_per_pr),
         ("budget.reserve_for_security", Budget().reserve_for_security),
+        ("budget.reserve_for_escalation", Budget().reserve_for_escalation),
         ("fail_on.severity", FailOn().severity.label if FailOn().severity else "none"),
         ("review.max_retries", ReviewSettings().max_retries),
         ("default_lane", "general"),

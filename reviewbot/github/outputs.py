@@ -15,13 +15,22 @@ import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..models import Finding, Severity
+from ..models import Finding, RunResult, Severity
 from ..report.sanitize import strip_hidden
 
 STEP_SUMMARY_LIMIT = 1024 * 1024
 STEP_SUMMARY_MARGIN = 16 * 1024
 ANNOTATIONS_PER_LEVEL = 10
-OUTPUT_NAMES = ("findings", "highest-severity", "state", "sarif-file", "audit-file")
+OUTPUT_NAMES = (
+    "findings",
+    "highest-severity",
+    "state",
+    "sarif-file",
+    "audit-file",
+    "escalated",
+    "escalated-reviewed",
+    "escalated-over-budget",
+)
 
 _LEVEL = {
     Severity.CRITICAL: "error",
@@ -52,6 +61,16 @@ def format_outputs(values: Mapping[str, str]) -> str:
             delim = f"ghadelimiter_{secrets.token_hex(16)}"
         blocks.append(f"{name}<<{delim}\n{value}\n{delim}\n")
     return "".join(blocks)
+
+
+def escalation_outputs(result: RunResult | None) -> dict[str, str]:
+    """Hunks the general model escalated, reviewed again by the security lane, and not afforded (counts)."""
+    cov = result.coverage if result is not None else None
+    return {
+        "escalated": str(cov.escalated if cov else 0),
+        "escalated-reviewed": str(cov.escalated_reviewed if cov else 0),
+        "escalated-over-budget": str(cov.escalated_over_budget if cov else 0),
+    }
 
 
 def write_outputs(path: Path, values: Mapping[str, str]) -> None:

@@ -46,7 +46,7 @@ from ..session import exit_code_for, has_api_key, log, render, review_diff
 from .checkout import fill_from_checkout
 from .client import ClientSettings, make_github, resolve_bot_login
 from .context import ActionContext, load_context
-from .outputs import annotation_lines, append_step_summary, stop_commands, write_outputs
+from .outputs import annotation_lines, append_step_summary, escalation_outputs, stop_commands, write_outputs
 from .review import PublishResult, ReviewPublisher
 from .source import POLICY_PATH, PullSource, fetch_pull
 from .summary import SUMMARY_LIMIT, SummaryResult, upsert_summary
@@ -306,6 +306,7 @@ class _Run:
             "sarif-file": str(art.sarif) if art is not None and sarif else "",
             "audit-file": str(art.audit) if art is not None and art.audit.exists() else "",
             "report-file": str(art.report) if art is not None and report else "",
+            **escalation_outputs(result),
         }
         try:
             write_outputs(path, values)

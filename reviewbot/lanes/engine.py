@@ -16,6 +16,11 @@ lane's model and turns the replies into findings. Decisions made here:
   ``max_safeguard_hits`` hits no more security-lane content is sent.
 - a bad key or exhausted quota stops the run: nothing more is sent, and the
   result carries the error for the caller to raise (exit 4).
+- escalation: a general-lane reply may ask for hunks to be reviewed again by the
+  security lane; the engine collects those requests (``EngineResult.escalations``,
+  reasons cleaned and redacted) and :mod:`reviewbot.lanes.escalation` plans and
+  sends them as a second pass (``run(..., escalated=...)``). That pass never falls
+  back: re-sending an escalated hunk to the general model would only ask it again.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from ..models import (
     Usage,
 )
 from ..policy.model import Policy
+from ..report.sanitize import cap, clean_prompt_text
 from .errors import ErrorKind, LaneAuthError, LaneCallError, fatal_error
 from .findings import map_findings
 from .ledger import Ledger
@@ -49,7 +55,7 @@ from .probe import served_below
 from .prompt import build_body, prepare_hunk
 from .retry import BackoffGate, RetryPolicy, call_with_retry
 from .reviewer import ModelReply, Reviewer
-from .schema import OutputInvalid, parse_output
+from .schema import OutputInvalid, RawEscalation, asks_escalation, parse_review
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,24 @@ class Progress:
     total: int
     request_id: str
     outcome: str  # "reviewed", "over-budget", "failed", ...
+
+
+MAX_REASON_CHARS = 300
+NO_REASON = "(no reason given)"
+
+
+def clean_reason(text: str, scrub: Callable[[str], RedactedText]) -> RedactedText:
+    """A model's escalation reason, safe to keep: one line, no hidden carriers or HTML comments, capped, redacted."""
+    folded = " ".join(clean_prompt_text(text, max_chars=4 * MAX_REASON_CHARS).split())
+    return scrub(cap(folded, MAX_REASON_CHARS) or NO_REASON)
+
+
+@dataclass(frozen=True)
+class EscalationRequest:
+    """A general-lane hunk its reviewer asked to send to the security lane; ``reason`` is cleaned model text."""
+
+    hunk_id: str
+    reason: RedactedText
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,7 @@ class EngineResult:
     calls: int
     notes: tuple[str, ...]
     fatal: LaneAuthError | None = field(default=None, compare=False)
+    escalations: tuple[EscalationRequest, ...] = ()  # sorted by hunk id, one per hunk
 
     def raise_if_fatal(self) -> None:
         if self.fatal is not None:
@@ -95,6 +120,7 @@ class _Outcome:
     fell_back: set[str] = field(default_factory=set)
     dropped: int = 0
     notes: list[str] = field(default_factory=list)
+    escalations: list[EscalationRequest] = field(default_factory=list)
 
 
 class _OverBudget(Exception):
@@ -195,11 +221,22 @@ class Engine:
         return self._route(lane)
 
     # -- the run ---------------------------------------------------------
-    def run(self, plan: Plan, hunks: Mapping[str, Hunk]) -> EngineResult:
+    def security_route(self) -> LaneResolution | None:
+        """How the security lane is served now (after any mid-run switch)."""
+        route = self._route(Lane.SECURITY)
+        return route.resolution if route is not None else None
+
+    def run(
+        self, plan: Plan, hunks: Mapping[str, Hunk], *, escalated: Mapping[str, RedactedText] | None = None
+    ) -> EngineResult:
+        """Send ``plan``'s requests. With ``escalated`` (hunk id -> cleaned reason) this is the
+        escalation pass: the reasons go into the prompt as data, and nothing falls back."""
         total = len(plan.requests)
         workers = max(1, min(self.policy.review.max_parallel, total or 1))
+        with self._lock:
+            self._done = 0
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reviewbot-lane") as pool:
-            outcomes = list(pool.map(lambda req: self._run_one(req, hunks, total), plan.requests))
+            outcomes = list(pool.map(lambda req: self._run_one(req, hunks, total, escalated), plan.requests))
         findings = sorted((f for o in outcomes for f in o.findings), key=Finding.sort_key)
         skipped = sorted((s for o in outcomes for s in o.skipped), key=SkippedItem.sort_key)
         snap = self.ledger.snapshot()
@@ -208,6 +245,10 @@ class Engine:
             notes = tuple(sorted({*self._notes, *(n for o in outcomes for n in o.notes)}))
         if snap.overrun:
             notes = (*notes, f"the server reported {snap.overrun} tokens more than reserved: sending stopped")
+        wanted: dict[str, EscalationRequest] = {}
+        for o in outcomes:
+            for e in o.escalations:
+                wanted.setdefault(e.hunk_id, e)
         return EngineResult(
             findings=tuple(findings),
             reviewed_hunk_ids=tuple(sorted({h for o in outcomes for h in o.reviewed})),
@@ -220,12 +261,19 @@ class Engine:
             calls=self._calls,
             notes=notes,
             fatal=self._fatal,
+            escalations=tuple(wanted[h] for h in sorted(wanted)),
         )
 
-    def _run_one(self, req: PlannedRequest, hunks: Mapping[str, Hunk], total: int) -> _Outcome:
+    def _run_one(
+        self,
+        req: PlannedRequest,
+        hunks: Mapping[str, Hunk],
+        total: int,
+        escalated: Mapping[str, RedactedText] | None,
+    ) -> _Outcome:
         out = _Outcome()
         try:
-            self._review(req, hunks, out)
+            self._review(req, hunks, out, escalated)
         finally:
             with self._lock:
                 self._done += 1
@@ -238,7 +286,13 @@ class Engine:
     def _skip(self, out: _Outcome, req: PlannedRequest, hunks: Sequence[Hunk], reason: SkipReason, detail: str) -> None:
         out.skipped.extend(SkippedItem(h.path, reason, detail, h.id, req.lane) for h in hunks)
 
-    def _review(self, req: PlannedRequest, all_hunks: Mapping[str, Hunk], out: _Outcome) -> None:
+    def _review(
+        self,
+        req: PlannedRequest,
+        all_hunks: Mapping[str, Hunk],
+        out: _Outcome,
+        escalated: Mapping[str, RedactedText] | None = None,
+    ) -> None:
         hunks = [all_hunks[h] for h in req.hunk_ids if h in all_hunks]
         # A hunk the planner clipped is sent up to its kept line (findings past it cannot be placed).
         clipped = {h.id: replace(h, lines=h.lines[:kept]) for h in hunks if (kept := req.lines_kept(h.id))}
@@ -248,6 +302,9 @@ class Engine:
             return
         sent = [clipped.get(h.id, h) for h in hunks]
         prompt = [(h, prepare_hunk(h, req.lane, path=self.redact(h.path), body=self.redact(h.body()))) for h in sent]
+        second_pass = escalated is not None
+        if escalated is not None:
+            prompt = [(h, replace(p, escalation_reason=escalated.get(h.id))) for h, p in prompt]
         route = self._route(req.lane)
         tried_fallback = False
         repair_error: str | None = None
@@ -266,6 +323,12 @@ class Engine:
                 why = route.resolution.reason if route is not None else "lane not probed"
                 return self._skip(out, req, hunks, SkipReason.NO_MODEL, why)
             model, serving = route.model, route.serving_lane
+            if second_pass and (route.resolution.fell_back or serving is not req.lane):
+                return self._skip(
+                    out, req, hunks, SkipReason.NO_MODEL,
+                    f"the {req.lane.value} lane is served by {route.model} ({route.resolution.reason}): "
+                    "an escalation is not sent to a fallback",
+                )
             if route.resolution.fell_back:
                 out.fell_back.update(h.id for h in hunks)
             body = build_body(
@@ -285,14 +348,14 @@ class Engine:
                 c = exc.classified
                 if c.kind is ErrorKind.LANE_UNAVAILABLE:
                     new = self._switch(req.lane, route, c.short)
-                    if new is not None and new.model not in (None, route.model):
+                    if new is not None and new.model not in (None, route.model) and not second_pass:
                         route = new
                         continue
                     return self._skip(out, req, hunks, SkipReason.FAILED, f"{route.model}: {c.short}")
                 if c.kind is ErrorKind.SAFEGUARD:
                     with self._lock:
                         self._safeguard_hits += 1
-                    fb = None if tried_fallback else self._fallback_route(req.lane, route.model)
+                    fb = None if tried_fallback or second_pass else self._fallback_route(req.lane, route.model)
                     if fb is not None:
                         tried_fallback = True
                         out.fell_back.update(h.id for h in hunks)
@@ -320,7 +383,7 @@ class Engine:
                     f"{reply.access_program or 'standard (implicit)'}, not {route.access_program}"
                 )
             if reply.refusal is not None:
-                fb = None if tried_fallback else self._fallback_route(req.lane, route.model)
+                fb = None if tried_fallback or second_pass else self._fallback_route(req.lane, route.model)
                 if fb is not None:
                     tried_fallback = True
                     out.fell_back.update(h.id for h in hunks)
@@ -328,7 +391,7 @@ class Engine:
                     continue
                 return self._skip(out, req, hunks, SkipReason.FAILED, f"{reply.model} refused to review")
             try:
-                raw = parse_output(reply.output_text)
+                parsed = parse_review(reply.output_text, req.lane)
             except OutputInvalid as exc:
                 if reply.status == "incomplete":
                     why = reply.incomplete_reason or "unknown"
@@ -338,7 +401,7 @@ class Engine:
                     continue
                 return self._skip(out, req, hunks, SkipReason.FAILED, f"{reply.model}: invalid output after a repair")
             mapped = map_findings(
-                raw,
+                parsed.findings,
                 prompt,
                 model=reply.model or model,
                 lane=req.lane,
@@ -348,7 +411,36 @@ class Engine:
             out.findings.extend(mapped.findings)
             out.dropped += mapped.dropped_low_confidence
             out.reviewed.extend(h.id for h in hunks)
+            self._collect_escalations(req, serving, parsed.escalations, hunks, out)
             return None
+
+    def _collect_escalations(
+        self,
+        req: PlannedRequest,
+        serving: Lane,
+        escalations: Sequence[RawEscalation],
+        hunks: Sequence[Hunk],
+        out: _Outcome,
+    ) -> None:
+        """Keep ``needed`` escalations of this request's own hunks; ``needed: false`` changes nothing."""
+        if not asks_escalation(req.lane):
+            return
+        ids = {h.id for h in hunks}
+        wanted = [e for e in escalations if e.needed and e.hunk_id in ids]
+        if len(wanted) < sum(1 for e in escalations if e.needed):
+            out.notes.append("an escalation naming a hunk outside its request was ignored")
+        if not wanted:
+            return
+        if serving is Lane.SECURITY:  # the general lane fell back to the security lane's model
+            out.notes.append(
+                f"{len(wanted)} escalation(s) ignored: the general lane was served by the security lane's model"
+            )
+            return
+        seen: set[str] = set()
+        for e in wanted:
+            if e.hunk_id not in seen:
+                seen.add(e.hunk_id)
+                out.escalations.append(EscalationRequest(e.hunk_id, clean_reason(e.reason or "", self.scrub)))
 
     def _estimate_input(self, req: PlannedRequest, body: Mapping[str, object]) -> int:
         if self._estimate is None:

@@ -3,6 +3,13 @@
 Strict mode needs ``additionalProperties: false`` and every property required
 (nullable fields are ``["string", "null"]``). The model gives no line numbers:
 it quotes the offending line(s), and reviewbot finds them in the hunk.
+
+The general lane's output also carries ``escalations``: per hunk, whether the
+change is security-relevant enough to be reviewed again by the security lane
+(``needed``) and why (``reason``). The list is required (strict mode) but may be
+empty, and a hunk may be left out of it: leaving it out, or ``needed: false``,
+never demotes anything (the routing rules are the floor). The security lane's
+schema has no such field. The reason is model output: untrusted text.
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+
+from ..models import Lane
 
 SCHEMA_NAME = "security_review"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -54,9 +63,45 @@ FINDINGS_SCHEMA: dict[str, Any] = {
 }
 
 
-def text_format() -> dict[str, Any]:
-    """The ``text`` parameter of ``responses.create``."""
-    return {"format": {"type": "json_schema", "name": SCHEMA_NAME, "schema": FINDINGS_SCHEMA, "strict": True}}
+_ESCALATION_FIELDS: dict[str, Any] = {
+    "hunk_id": {"type": "string", "description": "id of the hunk (from the data)"},
+    "needed": {"type": "boolean", "description": "true: a security specialist should review this hunk again"},
+    "reason": {"type": ["string", "null"], "description": "one sentence: why it is security-relevant, or null"},
+}
+
+GENERAL_SCHEMA_NAME = "general_review"
+GENERAL_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["findings", "escalations"],
+    "properties": {
+        "findings": FINDINGS_SCHEMA["properties"]["findings"],
+        "escalations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(_ESCALATION_FIELDS),
+                "properties": _ESCALATION_FIELDS,
+            },
+        },
+    },
+}
+
+
+def asks_escalation(lane: Lane) -> bool:
+    """Only the general lane may escalate: a security-lane hunk is already where escalation leads."""
+    return lane is Lane.GENERAL
+
+
+def output_schema(lane: Lane) -> dict[str, Any]:
+    return GENERAL_SCHEMA if asks_escalation(lane) else FINDINGS_SCHEMA
+
+
+def text_format(lane: Lane = Lane.SECURITY) -> dict[str, Any]:
+    """The ``text`` parameter of ``responses.create`` for a review on ``lane``."""
+    name = GENERAL_SCHEMA_NAME if asks_escalation(lane) else SCHEMA_NAME
+    return {"format": {"type": "json_schema", "name": name, "schema": output_schema(lane), "strict": True}}
 
 
 @dataclass(frozen=True)
@@ -77,20 +122,63 @@ class RawFinding:
     replacement: str | None = None
 
 
+@dataclass(frozen=True)
+class RawEscalation:
+    """One escalation as the model wrote it: ``reason`` is untrusted text."""
+
+    hunk_id: str
+    needed: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ParsedOutput:
+    findings: tuple[RawFinding, ...]
+    escalations: tuple[RawEscalation, ...] = ()
+
+
 class OutputInvalid(ValueError):
     """The model's output is not JSON of the schema."""
 
 
 def parse_output(text: str) -> tuple[RawFinding, ...]:
-    """Validate the output text against :data:`FINDINGS_SCHEMA` by hand (no trust in 'strict')."""
+    """Validate a security-lane output (:data:`FINDINGS_SCHEMA`) and return its findings."""
+    return parse_review(text, Lane.SECURITY).findings
+
+
+def parse_review(text: str, lane: Lane) -> ParsedOutput:
+    """Validate the output text against ``lane``'s schema by hand (no trust in 'strict')."""
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         raise OutputInvalid(f"not JSON: {exc}") from None
-    if not isinstance(data, dict) or set(data) != {"findings"} or not isinstance(data["findings"], list):
-        raise OutputInvalid("expected an object with exactly one key, 'findings', holding a list")
+    escalate = asks_escalation(lane)
+    keys = {"findings", "escalations"} if escalate else {"findings"}
+    if not isinstance(data, dict) or set(data) != keys or not all(isinstance(data[k], list) for k in keys):
+        raise OutputInvalid(f"expected an object with exactly the keys {sorted(keys)}, each holding a list")
+    findings = _findings(data["findings"])
+    return ParsedOutput(findings, _escalations(data["escalations"]) if escalate else ())
+
+
+def _escalations(items: list[Any]) -> tuple[RawEscalation, ...]:
+    out: list[RawEscalation] = []
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or set(item) != set(_ESCALATION_FIELDS):
+            raise OutputInvalid(f"escalations[{n}]: expected exactly the keys {sorted(_ESCALATION_FIELDS)}")
+        hunk, needed, reason = item["hunk_id"], item["needed"], item["reason"]
+        if not isinstance(hunk, str):
+            raise OutputInvalid(f"escalations[{n}].hunk_id: wrong type")
+        if not isinstance(needed, bool):
+            raise OutputInvalid(f"escalations[{n}].needed: wrong type")
+        if not (reason is None or isinstance(reason, str)):
+            raise OutputInvalid(f"escalations[{n}].reason: wrong type")
+        out.append(RawEscalation(hunk, needed, reason))
+    return tuple(out)
+
+
+def _findings(items: list[Any]) -> tuple[RawFinding, ...]:
     out: list[RawFinding] = []
-    for n, item in enumerate(data["findings"]):
+    for n, item in enumerate(items):
         if not isinstance(item, dict) or not set(_FINDING_FIELDS) - _MAY_BE_ABSENT <= set(item) <= set(
             _FINDING_FIELDS
         ):

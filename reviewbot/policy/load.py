@@ -216,6 +216,7 @@ def build_policy(record: Mapping[str, Any], source: str) -> Policy:
             tokens_per_run=budget["tokens_per_run"],
             max_output_tokens_per_call=budget["max_output_tokens_per_call"],
             reserve_for_security=float(budget["reserve_for_security"]),
+            reserve_for_escalation=float(budget["reserve_for_escalation"]),
             max_hunk_tokens=budget["max_hunk_tokens"],
         ),
         fail_on=FailOn(

@@ -44,6 +44,9 @@ class Budget:
     max_output_tokens_per_call: int = 4_000
     reserve_for_security: float = 0.7  # share of the run budget kept for the security lane first
     max_hunk_tokens: int = 6_000  # a larger hunk is clipped at line boundaries
+    # Share of the run budget the general lane's first pass leaves for hunks it escalates to
+    # the security lane (the security lane's own hunks are planned first and may use it all).
+    reserve_for_escalation: float = 0.1
 
 
 @dataclass(frozen=True)

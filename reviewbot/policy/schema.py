@@ -157,6 +157,13 @@ POLICY_SPEC = Object(
                     default=_BUDGET.reserve_for_security,
                     description="Share of the run budget kept for the security lane first.",
                 ),
+                "reserve_for_escalation": Number(
+                    minimum=0.0,
+                    maximum=1.0,
+                    default=_BUDGET.reserve_for_escalation,
+                    description="Share of the run budget the general lane leaves for the hunks it escalates "
+                    "to the security lane; an escalation that does not fit is reported as over-budget.",
+                ),
                 "max_hunk_tokens": Int(
                     minimum=1,
                     default=_BUDGET.max_hunk_tokens,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import __version__
-from ..models import Finding, Hunk, LaneResolution, PlannedRequest, Route, RunResult, SkippedItem
+from ..models import Escalation, Finding, Hunk, LaneResolution, PlannedRequest, Route, RunResult, SkippedItem
 
 REPORT_VERSION = 1
 
@@ -64,6 +64,17 @@ def _skipped(s: SkippedItem) -> dict[str, Any]:
     }
 
 
+def _escalation(e: Escalation) -> dict[str, Any]:
+    return {
+        "path": e.path,
+        "hunk": e.hunk_id,
+        "reason": e.reason,  # the general model's words: untrusted, redacted
+        "reviewed": e.reviewed,
+        "skipped": e.skipped.value if e.skipped else None,
+        "detail": e.detail,
+    }
+
+
 def _request(r: PlannedRequest) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -104,12 +115,17 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "hunks_skipped": result.coverage.hunks_skipped,
             "skipped_by_reason": dict(result.coverage.skipped_by_reason),
             "fell_back": result.coverage.fell_back,
+            "escalated": result.coverage.escalated,
+            "escalated_reviewed": result.coverage.escalated_reviewed,
+            "escalated_over_budget": result.coverage.escalated_over_budget,
+            "escalated_not_sent": result.coverage.escalated_not_sent,
         },
         "lanes": [_lane(lane) for lane in sorted(result.lanes, key=lambda x: x.lane.value)],
         "budget": {
             "budget_tokens": plan.budget_tokens,
             "estimator": plan.estimator,
             "reserved_tokens": plan.reserved_tokens,
+            "escalation_reserve": plan.escalation_reserve,
             "tokens_used": result.tokens_used,
             "usage_by_lane": {
                 lane: {"input_tokens": u.input_tokens, "output_tokens": u.output_tokens,
@@ -121,6 +137,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
         "plan": {"requests": [_request(r) for r in plan.requests]},
         "hunks": [_hunk(h, routes.get(h.id)) for h in result.hunks],
         "skipped": [_skipped(s) for s in result.skipped],
+        "escalations": [_escalation(e) for e in sorted(result.escalations, key=Escalation.sort_key)],
         "findings": [_finding(f) for f in sorted(result.findings, key=Finding.sort_key)],
         "notes": list(result.notes),
     }

@@ -99,6 +99,8 @@ def _coverage(result: RunResult) -> list[str]:
     ]
     if cov.skipped_by_reason:
         lines.append(f"- Skipped by reason: {_skip_reasons(result) or 'none'}")
+    if result.model_called or cov.escalated:
+        lines.append(escalation_line(result))
     for lane in sorted(result.lanes, key=lambda r: r.lane.value):
         if lane.fell_back:
             served = escape_text(lane.served_by or "nothing", max_chars=80, single_line=True)
@@ -107,6 +109,45 @@ def _coverage(result: RunResult) -> list[str]:
                 f" ({(lane.served_lane or lane.lane).value} lane) because "
                 f"{escape_text(lane.reason, max_chars=300, single_line=True)}"
             )
+    return lines
+
+
+def escalation_line(result: RunResult) -> str:
+    """How many hunks the general model escalated, and what came of them (also stated when none)."""
+    cov = result.coverage
+    line = (
+        f"- Escalated by the general model: {_plural(cov.escalated, 'hunk')}; "
+        f"{cov.escalated_reviewed:,} reviewed again by the security lane, "
+        f"{cov.escalated_over_budget:,} not afforded (over budget)"
+    )
+    if cov.escalated_not_sent:
+        line += f", {cov.escalated_not_sent:,} not sent (see Escalations)"
+    return line
+
+
+MAX_ESCALATIONS_LISTED = 50
+
+
+def _escalation_lines(result: RunResult) -> list[str]:
+    """Each escalation, its outcome and the model's reason (untrusted: escaped, one line, capped)."""
+    if not result.escalations:
+        return []
+    lines = ["### Escalations", "Hunks the general model asked the security lane to review again:"]
+    for e in result.escalations[:MAX_ESCALATIONS_LISTED]:
+        if e.reviewed:
+            outcome = "reviewed again by the security lane"
+        else:
+            why = e.skipped.value if e.skipped else "not sent"
+            outcome = f"not reviewed again ({escape_text(why, max_chars=40, single_line=True)})"
+            if e.detail:
+                outcome += f": {escape_text(e.detail, max_chars=200, single_line=True)}"
+        lines.append(
+            f"- {code_span(e.path)} hunk {code_span(e.hunk_id, max_chars=40)} — {outcome}. "
+            f"Reason given: {escape_text(e.reason, max_chars=300, single_line=True)}"
+        )
+    if len(result.escalations) > MAX_ESCALATIONS_LISTED:
+        more = len(result.escalations) - MAX_ESCALATIONS_LISTED
+        lines.append(f"- …and {_plural(more, 'more escalation')} (the JSON report lists every one)")
     return lines
 
 
@@ -147,6 +188,11 @@ def _budget(result: RunResult, estimated_cost_usd: float | None) -> list[str]:
         lines.append("- Estimated cost: not estimated (no price known for the models used)")
     else:
         lines.append(f"- Estimated cost: about ${estimated_cost_usd:,.4f}")
+    if result.plan.escalation_reserve:
+        lines.append(
+            f"- Kept free by the general lane for escalations: {result.plan.escalation_reserve:,} tokens "
+            "(budget.reserve_for_escalation)"
+        )
     lines.append(f"- Token estimates: {escape_text(result.plan.estimator, max_chars=40, single_line=True)}")
     return lines
 
@@ -233,6 +279,9 @@ def render_markdown(
     rsv = _resolved_lines(resolved)
     if rsv:
         tail += ["", *rsv]
+    esc = _escalation_lines(result)
+    if esc:
+        tail += ["", *esc]
     if result.notes:
         tail += ["", "### Notes", *(f"- {escape_text(n, max_chars=500, single_line=True)}"
                                      for n in sorted(set(result.notes)))]

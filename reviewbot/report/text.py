@@ -25,6 +25,14 @@ def coverage_line(result: RunResult) -> str:
         parts.append(f"{n} {reason}")
     if cov.fell_back:
         parts.append(f"{cov.fell_back} fell back to the general model")
+    if cov.escalated or result.model_called:
+        esc = (
+            f"{cov.escalated} escalated by the general model ({cov.escalated_reviewed} reviewed again by "
+            f"the security lane, {cov.escalated_over_budget} over budget"
+        )
+        if cov.escalated_not_sent:
+            esc += f", {cov.escalated_not_sent} not sent"
+        parts.append(esc + ")")
     return f"Coverage ({result.state.value}): " + ", ".join(parts)
 
 
@@ -101,6 +109,12 @@ def render_text(result: RunResult, *, scrub: Callable[[str], str], color: bool, 
     for lane_name, n in sorted(over.items()):
         console.print(t(f"  over budget: {n} {lane_name} hunk(s) could not be afforded", "yellow"))
 
+    for e in result.escalations:
+        outcome = "reviewed again by the security lane" if e.reviewed else (
+            f"not reviewed again ({e.skipped.value if e.skipped else 'not sent'}"
+            + (f": {e.detail}" if e.detail else "") + ")"
+        )
+        console.print(t(f"  escalated {e.path} {e.hunk_id}: {outcome}; reason given: {e.reason}"))
     for lane_res in result.lanes:
         served = lane_res.served_by or "nothing"
         console.print(t(f"Lane {lane_res.lane.value}: served by {served} ({lane_res.reason})"))

@@ -97,10 +97,26 @@ def input_text(body: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def wants_escalations(body: dict[str, Any]) -> bool:
+    """True when the request's output schema has an ``escalations`` list (the general lane's)."""
+    schema = ((body.get("text") or {}).get("format") or {}).get("schema") or {}
+    return "escalations" in (schema.get("required") or ())
+
+
+def review_output(
+    body: dict[str, Any], findings: list[dict[str, Any]], escalations: list[dict[str, Any]] | None = None
+) -> str:
+    """Output text of the request's own schema: ``escalations`` only where the schema has it."""
+    out: dict[str, Any] = {"findings": findings}
+    if wants_escalations(body):
+        out["escalations"] = escalations or []
+    return json.dumps(out)
+
+
 def default_reply(body: dict[str, Any]) -> str:
     if input_text(body) == "ping":
         return "pong"
-    return json.dumps({"findings": []})
+    return review_output(body, [])
 
 
 @dataclass
