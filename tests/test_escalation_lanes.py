@@ -73,7 +73,6 @@ def test_general_output_with_escalations_parses() -> None:
 @pytest.mark.parametrize(
     ("text", "lane"),
     [
-        ('{"findings": []}', Lane.GENERAL),  # escalations are required (strict mode)
         ('{"findings": [], "escalations": []}', Lane.SECURITY),  # the security lane has none
         ('{"findings": [], "escalations": {}}', Lane.GENERAL),
         ('{"findings": [], "escalations": [{"hunk_id": "h", "needed": "true", "reason": null}]}', Lane.GENERAL),
@@ -89,6 +88,13 @@ def test_general_output_with_escalations_parses() -> None:
 def test_malformed_output_is_rejected(text: str, lane: Lane) -> None:
     with pytest.raises(OutputInvalid):
         parse_review(text, lane)
+
+
+def test_general_output_without_escalations_reads_as_none() -> None:
+    # A server that does not enforce strict mode may drop the list: the findings still count,
+    # and nothing is escalated (never a failed review of every general hunk).
+    out = parse_review('{"findings": []}', Lane.GENERAL)
+    assert out.findings == () and out.escalations == ()
 
 
 # -- prompt ----------------------------------------------------------------------------------

@@ -15,9 +15,16 @@ from reviewbot.policy.schema import policy_schema
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.S)
+# A workflow snippet (the Action's usage) is YAML too, but not a policy.
+WORKFLOW_KEYS = {"on", "jobs", "steps", "permissions", "uses"}
+POLICY_BLOCKS = [b for b in YAML_BLOCKS if not WORKFLOW_KEYS & set(yaml.safe_load(b) or {})]
 
 
-@pytest.mark.parametrize("block", YAML_BLOCKS)
+def test_the_readme_has_policy_examples() -> None:
+    assert len(POLICY_BLOCKS) >= 2 and len(POLICY_BLOCKS) < len(YAML_BLOCKS)
+
+
+@pytest.mark.parametrize("block", POLICY_BLOCKS)
 def test_every_policy_example_in_the_readme_is_valid(block: str) -> None:
     text = block if block.startswith("version") else "version: 1\n" + block
     parse_policy(text, source="README.md")
