@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..lanes.client import lane_endpoint
-from ..models import Lane, Severity
+from ..models import Confidence, Lane, Severity
 from .summary import SUMMARY_MARKER
 
 STATE_VERSION = 1
@@ -82,12 +82,14 @@ class OpenFinding:
     code: str
     lines: int
     cwe: str | None = None
+    confidence: Confidence = Confidence.MEDIUM
+    source: str = "earlier-run"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "fp": self.fingerprint, "rule": self.rule, "sev": self.severity.label, "path": self.path,
             "start": self.start_line, "end": self.end_line, "code": self.code, "lines": self.lines,
-            "cwe": self.cwe,
+            "cwe": self.cwe, "conf": self.confidence.label, "source": self.source,
         }
 
     @classmethod
@@ -106,6 +108,8 @@ class OpenFinding:
             code=_match(obj.get("code"), _KEY_RE, "code"),
             lines=_int(obj.get("lines"), "lines"),
             cwe=cwe,
+            confidence=Confidence.parse(_str(obj.get("conf"), "conf")),
+            source=_str(obj.get("source"), "source"),
         )
 
 
