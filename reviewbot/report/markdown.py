@@ -127,7 +127,7 @@ def _lanes(lanes: Sequence[LaneResolution]) -> list[str]:
     return lines
 
 
-def _budget(result: RunResult, estimated_cost_usd: float | None) -> list[str]:
+def _budget(result: RunResult, estimated_cost_usd: float | None, extra: Sequence[str] = ()) -> list[str]:
     total = Usage()
     for _, usage in result.usage_by_lane:
         total = total + usage
@@ -148,6 +148,7 @@ def _budget(result: RunResult, estimated_cost_usd: float | None) -> list[str]:
     else:
         lines.append(f"- Estimated cost: about ${estimated_cost_usd:,.4f}")
     lines.append(f"- Token estimates: {escape_text(result.plan.estimator, max_chars=40, single_line=True)}")
+    lines += [f"- {escape_text(line, max_chars=500, single_line=True)}" for line in extra]
     return lines
 
 
@@ -215,17 +216,22 @@ def render_markdown(
     notices: Sequence[str] = (),
     estimated_cost_usd: float | None = None,
     title: str = TITLE,
+    scope: str | None = None,
+    budget_lines: Sequence[str] = (),
 ) -> str:
     """The report. ``max_chars`` caps the length: the lowest-severity findings' details go first, with a note.
 
     ``not_inline``, ``resolved`` and ``notices`` come from the publisher (422-rejected
-    comments, findings of earlier runs, "token is read-only" and the like); notices
-    are escaped like every other string.
+    comments, findings of earlier runs, "token is read-only" and the like); ``scope`` says
+    which part of a pull request a re-review covered and ``budget_lines`` add the per-PR
+    budget; all are escaped like every other string.
     """
     head: list[str] = [title, "", verdict(result), "", f"**State:** {_STATE_TEXT[result.state]}"]
+    if scope:  # which part of the pull request this run reviewed (re-reviews)
+        head += ["", f"**Scope:** {escape_text(scope, max_chars=500, single_line=True)}"]
     for notice in sorted(set(notices)):
         head += ["", f"> {escape_text(notice, max_chars=500, single_line=True)}"]
-    head += ["", *_coverage(result), "", *_lanes(result.lanes), "", *_budget(result, estimated_cost_usd)]
+    head += ["", *_coverage(result), "", *_lanes(result.lanes), "", *_budget(result, estimated_cost_usd, budget_lines)]
     tail: list[str] = []
     extra = _not_inline_lines(result.findings, not_inline)
     if extra:
