@@ -59,6 +59,7 @@ from .outputs import annotation_lines, append_step_summary, stop_commands, write
 from .rereview import RunBudget, Scope, decide_scope, next_state, read_state, run_budget, spent_message
 from .review import PublishResult, ReviewPublisher
 from .source import POLICY_PATH, PullSource, fetch_pull
+from .state import ENV_STATE_KEY as STATE_KEY_VARIABLE
 from .state import LoadedState, StateKey, render_block, state_key
 from .summary import SUMMARY_LIMIT, SummaryResult, upsert_summary
 
@@ -71,6 +72,7 @@ ENV_BUDGET_PER_PR = "REVIEWBOT_BUDGET_TOKENS_PER_PR"
 ENV_FULL = "REVIEWBOT_FULL_REVIEW"
 ENV_PR = "REVIEWBOT_PR_NUMBER"
 ENV_BOT_LOGIN = "REVIEWBOT_BOT_LOGIN"
+ENV_STATE_KEY = STATE_KEY_VARIABLE  # signs the review state (else a key derived from the security lane's key)
 
 READ_ONLY_NOTICE = (
     "The token cannot write to this pull request (GitHub answered 403): nothing was posted; the full "
