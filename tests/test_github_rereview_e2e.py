@@ -219,6 +219,7 @@ def test_a_merge_of_the_base_branch_reviews_none_of_the_bases_changes(
     assert w.openai is not None and w.openai.bodies()[start:] == []  # no model call at all, not even a probe
     body = plain(summary_body(w))
     assert f"Reviewed the 1 commit since {last[:7]}: 0 hunks; 3 hunks were reviewed in earlier runs" in body
+    assert "2 findings of earlier runs are still open" in body and "Local checks" not in body
     assert state_of(w).head_sha == h.head and w.outputs()["findings"] == "2"
 
 

@@ -66,8 +66,12 @@ def verdict(result: RunResult) -> str:
             reasons = _skip_reasons(result) or "no reason"
             why = f"all {_plural(cov.hunks_total, 'hunk')} were skipped ({reasons})"
         head = f"**Nothing was reviewed by a model ({why}).**"
-        if findings:
-            head += f" Local checks still reported {_plural(findings, 'finding')}."
+        local = sum(1 for f in result.findings if f.source.startswith("local:"))
+        if local:
+            head += f" Local checks still reported {_plural(local, 'finding')}."
+        if findings - local:  # carried by a re-review: reported by earlier runs, code unchanged
+            earlier = findings - local
+            head += f" {_plural(earlier, 'finding')} of earlier runs {'is' if earlier == 1 else 'are'} still open."
         return head
     if findings == 0:
         return f"**No findings in {_plural(cov.hunks_reviewed, 'reviewed hunk')}.**"
