@@ -89,3 +89,26 @@ def test_earlier_findings_stay_move_or_resolve() -> None:
     assert kept.fingerprint == "a" * 32 and (kept.start_line, kept.end_line) == (3, 3)  # moved with its code
     assert kept.severity is Severity.HIGH and kept.source == "model:m"
     assert sorted(r.fingerprint for r in carried.resolved) == ["b" * 32, "c" * 32]
+
+
+def test_the_state_stays_small_with_many_findings() -> None:
+    from reviewbot.github.rereview import RunBudget, full_scope, next_state
+    from reviewbot.github.state import ENV_STATE_KEY, MAX_OPEN_FINDINGS, LoadedState, render_block, state_key
+    from reviewbot.models import Coverage, Plan, RunResult, RunState
+
+    lines = "".join(f"+eval(x{i})\n" for i in range(400))
+    big = diff(("app.py", f"@@ -0,0 +1,400 @@\n{lines}"))
+    findings = tuple(
+        Finding("code-injection", Severity.MEDIUM, Confidence.HIGH, "app.py", i + 1, i + 1, "t" * 200, "b", "model:m",
+                f"{i:032x}")
+        for i in range(400)
+    )
+    result = RunResult(findings, (), Plan((), (), 0, "conservative"), Coverage(1, 1, ()), RunState.COMPLETE)
+    state = next_state(
+        repository="octo/demo", pull_number=7, head_sha="1" * 40, policy_digest="d",
+        loaded=LoadedState(None, "", False),
+        budget=RunBudget(100, 100, 100, 0, True), result=result, pr=big, scope=full_scope(big, "first"),
+        posted=[f.fingerprint for f in findings], resolved=[f"{i:032x}" for i in range(400, 800)], cost_usd=0.0,
+    )
+    assert len(state.open) == MAX_OPEN_FINDINGS and not state.findings_complete  # the next run reviews everything
+    assert len(render_block(state, state_key({ENV_STATE_KEY: "k"}))) < 40_000

@@ -355,3 +355,24 @@ def test_the_state_block_is_hidden_and_carries_no_secret(
     block = body.splitlines()[1]
     assert block.startswith("<!-- reviewbot:state v1 ") and block.endswith(" -->")
     assert "sk-proj" not in json.dumps(state_of(w).to_json())
+
+
+def test_a_failed_run_keeps_the_earlier_state(rr: tuple[World, History], capsys: pytest.CaptureFixture[str]) -> None:
+    w, h = rr
+    assert w.openai is not None
+    run(w, capsys)
+    first = state_of(w)
+    files = h.tree()
+    files[VIEWS] = insert(files[VIEWS], 50, "    audit(value)\n")
+    h.push(files)
+    w.openai.script(None, "quota")
+    assert run(w, capsys) == 4
+    assert "The review failed" in plain(summary_body(w))
+    assert state_of(w) == first  # still the last complete review, and it still verifies
+    w.openai.script(None, "allow")
+    files[VIEWS] = insert(files[VIEWS], 20, "    more(value)\n")
+    h.push(files)
+    start = mark(w)
+    run(w, capsys)
+    assert len(sent_hunks(w, start)) == 2  # the changes of both pushes since the last reviewed head
+    assert f"Reviewed the 2 commits since {first.head_sha[:7]}" in plain(summary_body(w))

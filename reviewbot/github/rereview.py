@@ -20,7 +20,7 @@ from github.Repository import Repository
 from ..diff import parse_github_files
 from ..models import Diff, Finding, RunResult, SkipReason
 from .incremental import Selection, content_key, open_finding, select_hunks, subset
-from .state import MAX_OPEN_FINDINGS, CommentView, LoadedState, ReviewState, StateKey, load_state
+from .state import MAX_LISTED, MAX_OPEN_FINDINGS, CommentView, LoadedState, ReviewState, StateKey, load_state
 
 COMPARE_FILE_LIMIT = 300  # the compare API lists at most 300 files
 # Hunks a run left unreviewed for one of these reasons are reviewed by the next run.
@@ -228,6 +228,11 @@ def next_state(
     })
     now = tuple((lane, u.total) for lane, u in result.usage_by_lane)
     current = {f.fingerprint for f in findings}
+
+    def bounded(fps: Iterable[str]) -> tuple[str, ...]:
+        ordered = sorted(set(fps), key=lambda fp: (fp not in current, fp))
+        return tuple(sorted(ordered[:MAX_LISTED]))
+
     return ReviewState(
         repository=repository,
         pull_number=pull_number,
@@ -236,8 +241,8 @@ def next_state(
         runs=(prev.runs if prev is not None else 0) + 1,
         tokens_by_lane=_lane_sum(prev.tokens_by_lane if prev is not None else (), now),
         cost_usd=(prev.cost_usd if prev is not None else 0.0) + cost_usd,
-        posted=tuple(sorted({*(prev.posted if prev is not None else ()), *posted})),
-        resolved=tuple(sorted({*(prev.resolved if prev is not None else ()), *resolved} - current)),
+        posted=bounded({*(prev.posted if prev is not None else ()), *posted}),
+        resolved=bounded({*(prev.resolved if prev is not None else ()), *resolved} - current),
         open=tuple(opened[:MAX_OPEN_FINDINGS]),
         unreviewed=tuple(unreviewed),
         last_state=result.state.value,

@@ -613,7 +613,8 @@ class _Run:
             )
             block = render_block(state, self.key)
             markdown = self.scrub(render_markdown(
-                result, max_chars=SUMMARY_LIMIT - 200 - len(block), not_inline=(*publish.not_inline, *extra_not_inline),
+                result, max_chars=max(10_000, SUMMARY_LIMIT - 200 - len(block)),
+                not_inline=(*publish.not_inline, *extra_not_inline),
                 resolved=resolved, notices=self.notices, estimated_cost_usd=_total_cost(result),
                 scope=scope.line, budget_lines=budget.lines(result.tokens_used),
             ))

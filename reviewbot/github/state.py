@@ -39,7 +39,9 @@ _ANY_BLOCK_RE = re.compile(r"<!--\s*reviewbot:state\b")
 _SHA_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _FP_RE = re.compile(r"[0-9a-f]{8,64}")
 _KEY_RE = re.compile(r"[0-9a-f]{16,64}")
-MAX_OPEN_FINDINGS = 150  # beyond this the state says so and the next run reviews everything
+# Size bounds: the block stays under ~40,000 characters, leaving room for the summary (65,536 at most).
+MAX_OPEN_FINDINGS = 100  # beyond this the state says so and the next run reviews everything
+MAX_LISTED = 100  # fingerprints kept in ``posted`` and in ``resolved`` (open findings' first)
 
 
 @dataclass(frozen=True)
