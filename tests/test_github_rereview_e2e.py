@@ -376,3 +376,20 @@ def test_a_failed_run_keeps_the_earlier_state(rr: tuple[World, History], capsys:
     run(w, capsys)
     assert len(sent_hunks(w, start)) == 2  # the changes of both pushes since the last reviewed head
     assert f"Reviewed the 2 commits since {first.head_sha[:7]}" in plain(summary_body(w))
+
+
+def test_a_run_that_fails_after_spending_adds_its_spend(
+    rr: tuple[World, History], capsys: pytest.CaptureFixture[str]
+) -> None:
+    w, h = rr
+    assert w.openai is not None
+    run(w, capsys)
+    files = h.tree()
+    files[LOGIN] = insert(files[LOGIN], 20, "    again(value)\n")
+    files[VIEWS] = insert(files[VIEWS], 50, "    audit(value)\n")
+    h.push(files)
+    w.openai.script("gpt-5.5", "allow", "quota")  # the general lane's probe passes, its review call hits quota
+    assert run(w, capsys) == 4
+    st = state_of(w)
+    assert st.last_state == "failed" and st.runs == 2
+    assert st.tokens_total == w.openai.tokens_billed()  # what the failed run was billed is counted

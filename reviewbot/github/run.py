@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ from .rereview import RunBudget, Scope, decide_scope, next_state, read_state, ru
 from .review import PublishResult, ReviewPublisher
 from .source import POLICY_PATH, PullSource, fetch_pull
 from .state import ENV_STATE_KEY as STATE_KEY_VARIABLE
-from .state import LoadedState, StateKey, render_block, state_key
+from .state import LoadedState, ReviewState, StateKey, render_block, state_key
 from .summary import SUMMARY_LIMIT, SummaryResult, upsert_summary
 
 # Action inputs reach the command as environment variables (action.yml maps each one).
@@ -274,6 +275,23 @@ def _scrubbed(f: Finding, scrub: Callable[[str], str]) -> Finding:
     return dataclasses.replace(f, title=scrub(f.title), rule=scrub(f.rule))
 
 
+def failed_state(state: ReviewState, audit: AuditLog | None) -> ReviewState:
+    """The earlier state after a failed run: same head and work left, plus the tokens the ledger charged."""
+    charged: dict[str, int] = {}
+    for line in audit.lines if audit is not None else ():
+        event = json.loads(line)
+        if event.get("event") == "budget.charge" and isinstance(event.get("charged"), int):
+            lane = str(event.get("lane"))
+            charged[lane] = charged.get(lane, 0) + int(event["charged"])
+    if not any(charged.values()):
+        return state
+    lanes = dict(state.tokens_by_lane)
+    for lane, n in charged.items():
+        lanes[lane] = lanes.get(lane, 0) + n
+    return dataclasses.replace(state, tokens_by_lane=tuple(sorted(lanes.items())), runs=state.runs + 1,
+                               last_state=RunState.FAILED.value)
+
+
 def _resolved(publish: PublishResult | None, carried: Carried) -> tuple[ResolvedFinding, ...]:
     """Resolved by this run: the publisher's (markers no longer reported) and the carried state's, once each."""
     out = {r.fingerprint: r for r in carried.resolved}
@@ -303,6 +321,7 @@ class _Run:
     notices: list[str] = field(default_factory=list)
     key: StateKey | None = None
     loaded: LoadedState | None = None  # the trusted state read at the start (for the failure path)
+    audit: AuditLog | None = None
 
     def scrub(self, text: str) -> str:
         return str(self.redactor.scrub(text)) if self.redactor is not None else text
@@ -362,8 +381,9 @@ class _Run:
         markdown = "\n".join(lines) + "\n"
         self.step_summary(markdown)
         if self.loaded is not None and self.loaded.state is not None:
-            # The earlier state still holds: a failed run must not make the next one start over.
-            markdown = render_block(self.loaded.state, self.key) + "\n" + markdown
+            # The earlier state still holds (a failed run must not make the next one start over), plus
+            # what this run was charged before it failed: the PR's spend never goes down.
+            markdown = render_block(failed_state(self.loaded.state, self.audit), self.key) + "\n" + markdown
         if self.pull is not None and self.bot_login is not None and self.options.post:
             with contextlib.suppress(GithubException, RequestException):  # best effort: the job fails anyway
                 upsert_summary(self.pull, markdown, bot_login=self.bot_login)
@@ -435,7 +455,7 @@ class _Run:
             self.notices.append(f"The earlier review state was not used: {loaded.reason}.")
 
         with self.artifacts.audit.open("w", encoding="utf-8") as sink:
-            audit = AuditLog(sink, scrub=redactor.scrub)
+            audit = self.audit = AuditLog(sink, scrub=redactor.scrub)
             result = self._review(audit, ctx, source, policy, scope, budget, skipped_why, filled.note)
             carried = Carried((), ())
             if not scope.full and loaded.state is not None:
