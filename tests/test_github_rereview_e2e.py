@@ -393,3 +393,29 @@ def test_a_run_that_fails_after_spending_adds_its_spend(
     st = state_of(w)
     assert st.last_state == "failed" and st.runs == 2
     assert st.tokens_total == w.openai.tokens_billed()  # what the failed run was billed is counted
+
+
+def test_a_policy_change_on_the_base_branch_triggers_a_full_review(
+    rr: tuple[World, History], capsys: pytest.CaptureFixture[str]
+) -> None:
+    w, h = rr
+    run(w, capsys)
+    policy = default_policy_text().replace("max_output_tokens_per_call: 4000", "max_output_tokens_per_call: 3000")
+    w.fake.contents[(h.base, ".github/reviewbot.yml")] = policy.encode()
+    files = h.tree()
+    files[VIEWS] = insert(files[VIEWS], 50, "    audit(value)\n")
+    h.push(files)
+    start = mark(w)
+    run(w, capsys)
+    assert len(sent_hunks(w, start)) == 4
+    assert "Full review (the base branch's policy changed since the last review)" in plain(summary_body(w))
+
+
+def test_a_rerun_on_the_same_head_calls_no_model(rr: tuple[World, History], capsys: pytest.CaptureFixture[str]) -> None:
+    w, h = rr
+    run(w, capsys)
+    start = mark(w)
+    assert run(w, capsys) == 1
+    assert w.openai is not None and w.openai.bodies()[start:] == []
+    assert f"No new commits since {h.head[:7]}: 0 hunks; 3 hunks were reviewed in earlier runs" in plain(
+        summary_body(w))
