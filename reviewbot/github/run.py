@@ -476,7 +476,7 @@ class _Run:
             summary: SummaryResult | None = None
             if post:
                 publish, summary = self._publish(gh, ctx, info.head_sha, result, source, extra_not_inline,
-                                                 scope, budget, carried)
+                                                 scope, budget, carried, filled.diff)
                 audit.append(
                     "publish", posted=len(publish.posted), already_posted=len(publish.already_posted),
                     not_inline=len(publish.not_inline), resolved=len(publish.resolved),
@@ -606,6 +606,7 @@ class _Run:
     def _publish(
         self, gh: Github, ctx: ActionContext, head_sha: str, result: RunResult, source: PullSource,
         extra_not_inline: tuple[NotInline, ...], scope: Scope, budget: RunBudget, carried: Carried,
+        reviewed_diff: Diff,
     ) -> tuple[PublishResult, SummaryResult | None]:
         assert self.redactor is not None
         try:
@@ -627,7 +628,7 @@ class _Run:
             state = next_state(
                 repository=ctx.repository, pull_number=source.info.number, head_sha=head_sha,
                 policy_digest=result.policy_digest, loaded=self.loaded or LoadedState(None, "", False),
-                budget=budget, result=result, pr=source.diff, scope=scope,
+                budget=budget, result=result, pr=reviewed_diff, scope=scope,
                 posted=(*publish.posted, *publish.already_posted), resolved=[r.fingerprint for r in resolved],
                 cost_usd=_total_cost(result) or 0.0, scrub=self.redactor.scrub,
             )
