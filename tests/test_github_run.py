@@ -19,6 +19,7 @@ from reviewbot.github.run import (
     options_from_env,
 )
 from reviewbot.github.source import PolicySource, PullInfo, PullSource
+from reviewbot.github.state import LoadedState, ReviewState
 from reviewbot.models import Diff, Severity, SkipReason
 from reviewbot.policy import parse_policy
 from tests.fakes.github_server import file_entry
@@ -68,9 +69,43 @@ def test_a_bad_input_is_a_usage_error_naming_the_input(name: str, value: str, in
 
 def test_budget_is_the_smaller_of_run_and_pr_caps() -> None:
     policy = parse_policy("version: 1\nbudget: {tokens_per_run: 1000, tokens_per_pr: 5000}\n", source="t")
-    assert budget_for(policy, GithubOptions()) == 1000
-    assert budget_for(policy, GithubOptions(budget_tokens=8000)) == 5000
-    assert budget_for(policy, GithubOptions(budget_tokens=8000, budget_tokens_per_pr=20000)) == 8000
+    assert budget_for(policy, GithubOptions()).tokens == 1000
+    assert budget_for(policy, GithubOptions(budget_tokens=8000)).tokens == 5000
+    assert budget_for(policy, GithubOptions(budget_tokens=8000, budget_tokens_per_pr=20000)).tokens == 8000
+
+
+def _state(spent: int, verified: bool = True) -> ReviewState:
+    return ReviewState("octo/demo", 7, "1" * 40, "d", 2, (("security", spent),), 0.0, (), (), (), (),
+                       spend_verified=verified)
+
+
+@pytest.mark.parametrize(
+    ("loaded", "tokens", "verified", "pr_spent"),
+    [
+        # the PR remainder, not the PR cap: 5000 - 4600 = 400 left, below the per-run 1000
+        (LoadedState(_state(4600), "ok", True), 400, True, False),
+        (LoadedState(_state(1000), "ok", True), 1000, True, False),
+        (LoadedState(_state(4950), "ok", True), 50, True, True),  # 50 left cannot pay for one call (100)
+        (LoadedState(_state(5000), "ok", True), 0, True, True),
+        (LoadedState(_state(7000), "ok", True), 0, True, True),
+        # the bot ran before but its block does not verify: capped at the per-run budget, total unknown
+        (LoadedState(None, "bad signature", True), 1000, False, False),
+        (LoadedState(None, "no earlier review state", False), 1000, True, False),
+        # an earlier gap in what could be verified stays visible
+        (LoadedState(_state(100, verified=False), "ok", True), 1000, False, False),
+    ],
+)
+def test_a_run_spends_at_most_the_smaller_remainder(
+    loaded: LoadedState, tokens: int, verified: bool, pr_spent: bool
+) -> None:
+    policy = parse_policy(
+        "version: 1\nbudget: {tokens_per_run: 1000, tokens_per_pr: 5000, max_output_tokens_per_call: 100}\n",
+        source="t",
+    )
+    budget = budget_for(policy, GithubOptions(), loaded)
+    assert (budget.tokens, budget.verified, budget.pr_spent) == (tokens, verified, pr_spent)
+    if not verified:
+        assert "could not be verified" in " ".join(budget.lines(0))
 
 
 def test_artifacts_go_under_runner_temp(tmp_path: Path) -> None:

@@ -156,7 +156,7 @@ def test_reusable_workflow_has_minimal_permissions_and_maps_every_action_input()
     action_inputs = set(load(ACTION)["inputs"]) - {"github-token", "artifact-name", "openai-base-url"}
     assert set(step["with"]) == action_inputs
     assert {k.replace("_", "-") for k in call["secrets"]} == {"openai-api-key", "openai-api-key-cyber",
-                                                              "openai-api-key-general"}
+                                                              "openai-api-key-general", "state-key"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)

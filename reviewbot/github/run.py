@@ -7,11 +7,16 @@ Order of a run:
    the workspace's checkout when it holds both commits;
 3. the policy from the PR's **base** SHA (a policy the PR changes is reported, not used), then
    the Action's overrides (SECURITY_PATHS, MODEL_CYBER, MODEL_GENERAL);
-4. :func:`reviewbot.session.review_diff`: the model lanes with a key; without one (or on a
+4. the review state from the bot's own summary comment (:mod:`.state`, trusted only when
+   signed, or with no key when it names the bot's latest review) decides the scope: the PR
+   hunks changed since the last reviewed head plus those left unreviewed, or a full review
+   (:mod:`.rereview`), and the budget: the smaller of the per-run cap and the PR's remainder;
+5. :func:`reviewbot.session.review_diff`: the model lanes with a key; without one (or on a
    ``pull_request`` from a fork) only local checks run, and the run is ``skipped``;
-5. one ``COMMENT`` review with new fingerprints only, the summary comment edited in place
-   (a read-only token: everything goes to the job summary instead, and it says so);
-6. the job summary, annotations, SARIF, the JSON report, the audit log, ``$GITHUB_OUTPUT``.
+6. one ``COMMENT`` review with new fingerprints only, the summary comment (with the next
+   state block) edited in place (a read-only token: everything goes to the job summary
+   instead, and it says so);
+7. the job summary, annotations, SARIF, the JSON report, the audit log, ``$GITHUB_OUTPUT``.
 
 Outputs are written in every case; an error still writes ``state=failed`` before it is raised
 (as a :class:`~reviewbot.errors.ReviewbotError`, one line for the user).
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,21 +40,28 @@ from requests.exceptions import RequestException
 from .. import __version__
 from ..audit import AuditLog
 from ..errors import GitHubError, PolicyError, ReviewbotError, UsageError
+from ..lanes.probe import PROBE_INPUT_RESERVE, PROBE_MAX_OUTPUT
 from ..lanes.prompt import safety_identifier
 from ..models import Diff, Finding, RunResult, RunState, Severity
+from ..pipeline import finish, prepare
 from ..policy import apply_env, default_policy_text, parse_policy
 from ..policy.model import Policy
 from ..redact import Redactor, install_logging_filter
 from ..report.jsonout import render_json
-from ..report.markdown import TITLE, NotInline, render_markdown
+from ..report.markdown import TITLE, NotInline, ResolvedFinding, render_markdown
 from ..report.sanitize import escape_text
 from ..session import exit_code_for, has_api_key, log, render, review_diff
+from ..tokens import get_estimator
 from .checkout import fill_from_checkout
 from .client import ClientSettings, make_github, resolve_bot_login
 from .context import ActionContext, load_context
+from .incremental import Carried, carry_findings
 from .outputs import annotation_lines, append_step_summary, escalation_outputs, stop_commands, write_outputs
+from .rereview import RunBudget, Scope, decide_scope, next_state, read_state, run_budget, spent_message
 from .review import PublishResult, ReviewPublisher
 from .source import POLICY_PATH, PullSource, fetch_pull
+from .state import ENV_STATE_KEY as STATE_KEY_VARIABLE
+from .state import LoadedState, ReviewState, StateKey, render_block, state_key
 from .summary import SUMMARY_LIMIT, SummaryResult, upsert_summary
 
 # Action inputs reach the command as environment variables (action.yml maps each one).
@@ -60,6 +73,7 @@ ENV_BUDGET_PER_PR = "REVIEWBOT_BUDGET_TOKENS_PER_PR"
 ENV_FULL = "REVIEWBOT_FULL_REVIEW"
 ENV_PR = "REVIEWBOT_PR_NUMBER"
 ENV_BOT_LOGIN = "REVIEWBOT_BOT_LOGIN"
+ENV_STATE_KEY = STATE_KEY_VARIABLE  # signs the review state (else a key derived from the security lane's key)
 
 READ_ONLY_NOTICE = (
     "The token cannot write to this pull request (GitHub answered 403): nothing was posted; the full "
@@ -249,14 +263,40 @@ def load_base_policy(source: PullSource, options: GithubOptions, env: Mapping[st
     return apply_env(policy, env), notices
 
 
-def budget_for(policy: Policy, options: GithubOptions) -> int:
+def budget_for(policy: Policy, options: GithubOptions, loaded: LoadedState | None = None) -> RunBudget:
+    """What this run may spend: the smaller of the per-run cap and what the PR's budget has left."""
     per_run = options.budget_tokens or policy.budget.tokens_per_run
     per_pr = options.budget_tokens_per_pr or policy.budget.tokens_per_pr
-    return min(per_run, per_pr)
+    return run_budget(per_run, per_pr, loaded or LoadedState(None, "no earlier review state", False),
+                      min_call=policy.budget.max_output_tokens_per_call)
 
 
 def _scrubbed(f: Finding, scrub: Callable[[str], str]) -> Finding:
     return dataclasses.replace(f, title=scrub(f.title), rule=scrub(f.rule))
+
+
+def failed_state(state: ReviewState, audit: AuditLog | None) -> ReviewState:
+    """The earlier state after a failed run: same head and work left, plus the tokens the ledger charged."""
+    charged: dict[str, int] = {}
+    for line in audit.lines if audit is not None else ():
+        event = json.loads(line)
+        if event.get("event") == "budget.charge" and isinstance(event.get("charged"), int):
+            lane = str(event.get("lane"))
+            charged[lane] = charged.get(lane, 0) + int(event["charged"])
+    if not any(charged.values()):
+        return state
+    lanes = dict(state.tokens_by_lane)
+    for lane, n in charged.items():
+        lanes[lane] = lanes.get(lane, 0) + n
+    return dataclasses.replace(state, tokens_by_lane=tuple(sorted(lanes.items())), runs=state.runs + 1,
+                               last_state=RunState.FAILED.value)
+
+
+def _resolved(publish: PublishResult | None, carried: Carried) -> tuple[ResolvedFinding, ...]:
+    """Resolved by this run: the publisher's (markers no longer reported) and the carried state's, once each."""
+    out = {r.fingerprint: r for r in carried.resolved}
+    out.update({r.fingerprint: r for r in (publish.resolved if publish else ())})
+    return tuple(sorted(out.values(), key=lambda r: (r.path, r.line or 0, r.fingerprint)))
 
 
 def _total_cost(result: RunResult) -> float | None:
@@ -279,6 +319,9 @@ class _Run:
     pull: PullRequest | None = None
     bot_login: str | None = None
     notices: list[str] = field(default_factory=list)
+    key: StateKey | None = None
+    loaded: LoadedState | None = None  # the trusted state read at the start (for the failure path)
+    audit: AuditLog | None = None
 
     def scrub(self, text: str) -> str:
         return str(self.redactor.scrub(text)) if self.redactor is not None else text
@@ -338,6 +381,10 @@ class _Run:
             lines += ["", f"Hint: {escape_text(hint, max_chars=300, single_line=True)}"]
         markdown = "\n".join(lines) + "\n"
         self.step_summary(markdown)
+        if self.loaded is not None and self.loaded.state is not None:
+            # The earlier state still holds (a failed run must not make the next one start over), plus
+            # what this run was charged before it failed: the PR's spend never goes down.
+            markdown = render_block(failed_state(self.loaded.state, self.audit), self.key) + "\n" + markdown
         if self.pull is not None and self.bot_login is not None and self.options.post:
             with contextlib.suppress(GithubException, RequestException):  # best effort: the job fails anyway
                 upsert_summary(self.pull, markdown, bot_login=self.bot_login)
@@ -396,12 +443,27 @@ class _Run:
             )
         workspace = Path(_value(env, "GITHUB_WORKSPACE") or self.cwd)
         filled = fill_from_checkout(source.diff, workspace, info.base_sha, info.head_sha)
-        if self.options.full:
-            self.notices.append("A full review was asked for (every run reviews the whole pull request).")
+        self.key = state_key(env)
+        loaded = self.loaded = self._prior(gh, ctx, info.number)
+        scope = self._scope(gh, ctx, info.head_sha, filled.diff, loaded, policy)
+        budget = budget_for(policy, self.options, loaded)
+        if loaded.ignored:
+            self.notices.append(
+                f"{loaded.ignored} comment(s) by other accounts carry something that looks like a reviewbot state "
+                "block: ignored (only the bot's own, verified state is read)."
+            )
+        if not loaded.trusted and loaded.bot_ran_before:
+            self.notices.append(f"The earlier review state was not used: {loaded.reason}.")
 
         with self.artifacts.audit.open("w", encoding="utf-8") as sink:
-            audit = AuditLog(sink, scrub=redactor.scrub)
-            result = self._review(audit, ctx, source, policy, filled.diff, skipped_why, filled.note)
+            audit = self.audit = AuditLog(sink, scrub=redactor.scrub)
+            result = self._review(audit, ctx, source, policy, scope, budget, skipped_why, filled.note)
+            carried = Carried((), ())
+            if not scope.full and loaded.state is not None:
+                carried = carry_findings(loaded.state.open, result.findings, result.reviewed, filled.diff)
+                result = dataclasses.replace(
+                    result, findings=tuple(sorted((*result.findings, *carried.findings), key=Finding.sort_key))
+                )
             if skipped_why is not None:
                 self.notices.append(skipped_why)
                 result = dataclasses.replace(result, state=RunState.SKIPPED)
@@ -414,7 +476,8 @@ class _Run:
             publish: PublishResult | None = None
             summary: SummaryResult | None = None
             if post:
-                publish, summary = self._publish(gh, ctx, info.head_sha, result, source, extra_not_inline)
+                publish, summary = self._publish(gh, ctx, info.head_sha, result, source, extra_not_inline,
+                                                 scope, budget, carried, filled.diff)
                 audit.append(
                     "publish", posted=len(publish.posted), already_posted=len(publish.already_posted),
                     not_inline=len(publish.not_inline), resolved=len(publish.resolved),
@@ -428,10 +491,10 @@ class _Run:
                 audit.append("publish", posted=0, skipped=why)
 
         not_inline = (*(publish.not_inline if publish else ()), *extra_not_inline)
-        resolved = publish.resolved if publish else ()
+        resolved = _resolved(publish, carried)
         markdown = self.scrub(render_markdown(
             result, not_inline=not_inline, resolved=resolved, notices=self.notices,
-            estimated_cost_usd=_total_cost(result),
+            estimated_cost_usd=_total_cost(result), scope=scope.line, budget_lines=budget.lines(result.tokens_used),
         ))
         self.step_summary(markdown)
         self.artifacts.sarif.write_text(render(result, "sarif", scrub=redactor.scrub, color=False), encoding="utf-8")
@@ -455,9 +518,52 @@ class _Run:
         return GithubRunOutcome(code, result.state, result, markdown, self.artifacts, publish, summary,
                                 tuple(self.notices))
 
+    def _prior(self, gh: Github, ctx: ActionContext, number: int) -> LoadedState:
+        """The trusted review state of this PR (reads only; needs the bot's identity)."""
+        try:
+            identity = resolve_bot_login(gh, configured=_value(self.env, ENV_BOT_LOGIN))
+        except GitHubError:
+            if self.options.post:
+                raise
+            return LoadedState(None, "the bot's identity is unknown, so its state cannot be read", False)
+        self.bot_login = identity.login
+        try:
+            pull = self.pull = gh.get_repo(ctx.repository).get_pull(number)
+            return read_state(pull, bot_login=identity.login, key=self.key, repository=ctx.repository)
+        except (GithubException, RequestException) as exc:
+            raise _github_error(exc, "reading the review state") from None
+
+    def _scope(
+        self, gh: Github, ctx: ActionContext, head_sha: str, diff: Diff, loaded: LoadedState, policy: Policy
+    ) -> Scope:
+        try:
+            repo = gh.get_repo(ctx.repository)
+            pull = self.pull or repo.get_pull(ctx.pr_number)
+            return decide_scope(repo, pull, diff, head_sha=head_sha, loaded=loaded, policy_digest=policy.digest,
+                                full_asked=self.options.full)
+        except (GithubException, RequestException) as exc:
+            raise _github_error(exc, "comparing with the last reviewed commit") from None
+
+    def _any_call_fits(self, policy: Policy, diff: Diff, tokens: int) -> bool:
+        """Whether the plan within ``tokens`` holds one request, or there is nothing a model would see."""
+        assert self.redactor is not None
+        probes = len(policy.lanes) * (PROBE_INPUT_RESERVE + PROBE_MAX_OUTPUT)  # the probe is paid first
+        prepared = prepare(diff, policy, redactor=self.redactor, estimator=get_estimator(allow_download=True),
+                           budget_tokens=max(0, tokens - probes), audit=AuditLog(None))
+        return bool(prepared.plan.requests) or not prepared.items
+
+    def _without_model(
+        self, audit: AuditLog, policy: Policy, diff: Diff, described: str, head_sha: str, notes: list[str]
+    ) -> RunResult:
+        """Route, plan (nothing fits a budget of 0) and local checks, with no model call."""
+        assert self.redactor is not None
+        prepared = prepare(diff, policy, redactor=self.redactor, estimator=get_estimator(allow_download=False),
+                           budget_tokens=0, audit=audit)
+        return finish(prepared, policy, source=described, head_sha=head_sha, audit=audit, notes=notes)
+
     def _review(
-        self, audit: AuditLog, ctx: ActionContext, source: PullSource, policy: Policy, diff: Diff,
-        skipped_why: str | None, fill_note: str | None,
+        self, audit: AuditLog, ctx: ActionContext, source: PullSource, policy: Policy, scope: Scope,
+        budget: RunBudget, skipped_why: str | None, fill_note: str | None,
     ) -> RunResult:
         assert self.redactor is not None
         info = source.info
@@ -473,27 +579,44 @@ class _Run:
             policy_path=source.policy.path, policy_from_base=source.policy.text is not None,
             policy_changed_by_pr=source.policy.changed_by_pr,
         )
+        loaded = self.loaded or LoadedState(None, "", False)
+        audit.append(
+            "rereview", full=scope.full, reason=scope.reason, since=scope.since, selected=len(scope.diff.hunks),
+            pr_hunks=len(source.diff.hunks), state_trusted=loaded.trusted, state_reason=loaded.reason,
+            budget_tokens=budget.tokens, pr_spent_before=budget.spent_before, pr_budget=budget.per_pr,
+            pr_total_verified=budget.verified,
+        )
         notes = [fill_note] if fill_note else []
-        budget = budget_for(policy, self.options)
+        diff = scope.diff
+        if skipped_why is None and has_api_key(self.env):
+            if not diff.hunks:
+                return self._without_model(audit, policy, diff, described, info.head_sha, notes)
+            if budget.pr_spent or (budget.from_state and budget.tokens < budget.per_run
+                                   and not self._any_call_fits(policy, diff, budget.tokens)):
+                runs = self.loaded.state.runs if self.loaded is not None and self.loaded.state is not None else 0
+                notes.append(spent_message(budget, runs))
+                self.notices.append(spent_message(budget, runs))
+                return self._without_model(audit, policy, diff, described, info.head_sha, notes)
         return review_diff(
             diff, policy, env=self.env, redactor=self.redactor, audit=audit, source=described,
-            head_sha=info.head_sha, offline=skipped_why is not None, dry_run=False, budget_tokens=budget,
+            head_sha=info.head_sha, offline=skipped_why is not None, dry_run=False, budget_tokens=budget.tokens,
             progress=self.progress, safety_identifier=safety_identifier(ctx.repository, info.author),
             notes=notes,
         )
 
     def _publish(
         self, gh: Github, ctx: ActionContext, head_sha: str, result: RunResult, source: PullSource,
-        extra_not_inline: tuple[NotInline, ...],
+        extra_not_inline: tuple[NotInline, ...], scope: Scope, budget: RunBudget, carried: Carried,
+        reviewed_diff: Diff,
     ) -> tuple[PublishResult, SummaryResult | None]:
         assert self.redactor is not None
         try:
-            identity = resolve_bot_login(gh, configured=_value(self.env, ENV_BOT_LOGIN))
-            self.bot_login = identity.login
+            login = self.bot_login or resolve_bot_login(gh, configured=_value(self.env, ENV_BOT_LOGIN)).login
+            self.bot_login = login
             repo = gh.get_repo(ctx.repository)
             pull = self.pull = repo.get_pull(source.info.number)
             publisher = ReviewPublisher(
-                pull, repo.get_commit(head_sha), bot_login=identity.login, scrub=self.redactor.scrub,
+                pull, repo.get_commit(head_sha), bot_login=login, scrub=self.redactor.scrub,
                 allowed_hosts=(ctx.github_host,),
             )
             publish = publisher.publish(result.findings, source.diff)
@@ -502,12 +625,23 @@ class _Run:
         self.notices += [n for n in publish.notices if not publish.read_only]
         summary: SummaryResult | None = None
         if not publish.read_only:
+            resolved = _resolved(publish, carried)
+            state = next_state(
+                repository=ctx.repository, pull_number=source.info.number, head_sha=head_sha,
+                policy_digest=result.policy_digest, loaded=self.loaded or LoadedState(None, "", False),
+                budget=budget, result=result, pr=reviewed_diff, scope=scope,
+                posted=(*publish.posted, *publish.already_posted), resolved=[r.fingerprint for r in resolved],
+                cost_usd=_total_cost(result) or 0.0, scrub=self.redactor.scrub,
+            )
+            block = render_block(state, self.key)
             markdown = self.scrub(render_markdown(
-                result, max_chars=SUMMARY_LIMIT - 200, not_inline=(*publish.not_inline, *extra_not_inline),
-                resolved=publish.resolved, notices=self.notices, estimated_cost_usd=_total_cost(result),
+                result, max_chars=max(10_000, SUMMARY_LIMIT - 200 - len(block)),
+                not_inline=(*publish.not_inline, *extra_not_inline),
+                resolved=resolved, notices=self.notices, estimated_cost_usd=_total_cost(result),
+                scope=scope.line, budget_lines=budget.lines(result.tokens_used),
             ))
             try:
-                summary = upsert_summary(pull, markdown, bot_login=identity.login)
+                summary = upsert_summary(pull, block + "\n" + markdown, bot_login=login)
             except (GithubException, RequestException) as exc:
                 raise _github_error(exc, "writing the summary comment") from None
             if summary.error and not summary.read_only:

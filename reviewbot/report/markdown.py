@@ -66,8 +66,12 @@ def verdict(result: RunResult) -> str:
             reasons = _skip_reasons(result) or "no reason"
             why = f"all {_plural(cov.hunks_total, 'hunk')} were skipped ({reasons})"
         head = f"**Nothing was reviewed by a model ({why}).**"
-        if findings:
-            head += f" Local checks still reported {_plural(findings, 'finding')}."
+        local = sum(1 for f in result.findings if f.source.startswith("local:"))
+        if local:
+            head += f" Local checks still reported {_plural(local, 'finding')}."
+        if findings - local:  # carried by a re-review: reported by earlier runs, code unchanged
+            earlier = findings - local
+            head += f" {_plural(earlier, 'finding')} of earlier runs {'is' if earlier == 1 else 'are'} still open."
         return head
     if findings == 0:
         return f"**No findings in {_plural(cov.hunks_reviewed, 'reviewed hunk')}.**"
@@ -168,7 +172,7 @@ def _lanes(lanes: Sequence[LaneResolution]) -> list[str]:
     return lines
 
 
-def _budget(result: RunResult, estimated_cost_usd: float | None) -> list[str]:
+def _budget(result: RunResult, estimated_cost_usd: float | None, extra: Sequence[str] = ()) -> list[str]:
     total = Usage()
     for _, usage in result.usage_by_lane:
         total = total + usage
@@ -194,6 +198,7 @@ def _budget(result: RunResult, estimated_cost_usd: float | None) -> list[str]:
             "(budget.reserve_for_escalation)"
         )
     lines.append(f"- Token estimates: {escape_text(result.plan.estimator, max_chars=40, single_line=True)}")
+    lines += [f"- {escape_text(line, max_chars=500, single_line=True)}" for line in extra]
     return lines
 
 
@@ -261,17 +266,22 @@ def render_markdown(
     notices: Sequence[str] = (),
     estimated_cost_usd: float | None = None,
     title: str = TITLE,
+    scope: str | None = None,
+    budget_lines: Sequence[str] = (),
 ) -> str:
     """The report. ``max_chars`` caps the length: the lowest-severity findings' details go first, with a note.
 
     ``not_inline``, ``resolved`` and ``notices`` come from the publisher (422-rejected
-    comments, findings of earlier runs, "token is read-only" and the like); notices
-    are escaped like every other string.
+    comments, findings of earlier runs, "token is read-only" and the like); ``scope`` says
+    which part of a pull request a re-review covered and ``budget_lines`` add the per-PR
+    budget; all are escaped like every other string.
     """
     head: list[str] = [title, "", verdict(result), "", f"**State:** {_STATE_TEXT[result.state]}"]
+    if scope:  # which part of the pull request this run reviewed (re-reviews)
+        head += ["", f"**Scope:** {escape_text(scope, max_chars=500, single_line=True)}"]
     for notice in sorted(set(notices)):
         head += ["", f"> {escape_text(notice, max_chars=500, single_line=True)}"]
-    head += ["", *_coverage(result), "", *_lanes(result.lanes), "", *_budget(result, estimated_cost_usd)]
+    head += ["", *_coverage(result), "", *_lanes(result.lanes), "", *_budget(result, estimated_cost_usd, budget_lines)]
     tail: list[str] = []
     extra = _not_inline_lines(result.findings, not_inline)
     if extra:

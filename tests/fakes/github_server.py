@@ -8,6 +8,13 @@ a line is not on the diff), paginates with ``Link`` headers, records every write
 and can answer 403 (read-only token), secondary rate limits (403/429 with
 ``retry-after``) and 5xx after applying a write (so a client's retry repeats it).
 
+History (optional): ``commit()`` records commits (parents and file contents); a pull
+request whose base and head are known commits gets its files (merge-base...head), its
+commits list and the compare endpoint computed from them with ``difflib``, as GitHub
+would: ``identical``/``ahead``/``behind``/``diverged``, and 404 for an unknown SHA.
+Comments can be edited by any identity (``edit_issue_comment``): GitHub keeps the
+author, which is why the author alone proves nothing.
+
 Identity: with an installation token (the Actions ``GITHUB_TOKEN``) ``GET /user``
 answers 403 "Resource not accessible by integration" and GraphQL
 ``{ viewer { login } }`` answers the bot's login; with a user token both answer.
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import difflib
 import hashlib
 import json
 import re
@@ -85,6 +93,14 @@ class Review:
 
 
 @dataclass
+class FakeCommit:
+    sha: str
+    parents: list[str]
+    files: dict[str, str]  # path -> text
+    message: str = "commit"
+
+
+@dataclass
 class PullState:
     number: int
     title: str = "Add login endpoint"
@@ -99,6 +115,7 @@ class PullState:
     issue_comments: list[Comment] = field(default_factory=list)
     review_comments: list[Comment] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
+    commits: list[str] = field(default_factory=list)  # without history: the commits list as given
 
 
 def file_entry(filename: str, patch: str | None, status: str = "modified", **extra: Any) -> dict[str, Any]:
@@ -120,6 +137,26 @@ def file_entry(filename: str, patch: str | None, status: str = "modified", **ext
 
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def make_patch(old: str | None, new: str | None) -> str | None:
+    """The files API's ``patch`` (hunks only, no headers) between two texts; None when they are equal."""
+    a = (old or "").splitlines()
+    b = (new or "").splitlines()
+    lines = list(difflib.unified_diff(a, b, lineterm="", n=3))[2:]
+    return "\n".join(lines) if lines else None
+
+
+def diff_entries(old: dict[str, str], new: dict[str, str]) -> list[dict[str, Any]]:
+    """Files-API entries (sorted by path) for the change from ``old`` to ``new``."""
+    out: list[dict[str, Any]] = []
+    for path in sorted(set(old) | set(new)):
+        before, after = old.get(path), new.get(path)
+        if before == after:
+            continue
+        status = "added" if before is None else "removed" if after is None else "modified"
+        out.append(file_entry(path, make_patch(before, after), status))
+    return out
 
 
 def diff_lines(patch: str) -> list[tuple[set[int], set[int]]]:
@@ -146,6 +183,8 @@ class FakeGitHub:
         self.bot_login = "github-actions[bot]"
         self.token_kind = "installation"  # or "user"
         self.pulls: dict[int, PullState] = {}
+        self.history: dict[str, FakeCommit] = {}
+        self.garbage_collected: set[str] = set()  # commits compare no longer finds (after a force-push)
         self.contents: dict[tuple[str, str], bytes] = {}  # (ref, path) -> bytes
         self.writes: list[Write] = []
         self.requests: list[tuple[str, str]] = []
@@ -182,6 +221,109 @@ class FakeGitHub:
         c = Comment(self.new_id(), login, body, path=path, line=line, side="RIGHT", commit_id=pr.head_sha)
         pr.review_comments.append(c)
         return c
+
+    def edit_issue_comment(self, comment_id: int, body: str) -> None:
+        """An edit by anyone with write access (a collaborator): the author stays the same."""
+        for pr in self.pulls.values():
+            for c in pr.issue_comments:
+                if c.id == comment_id:
+                    c.body = body
+                    c.updated_at = "2026-11-03T10:00:00Z"
+                    return
+        raise KeyError(comment_id)
+
+    # ----- history -----
+    def commit(self, files: dict[str, str], parents: list[str] | tuple[str, ...] = (), message: str = "commit",
+               sha: str | None = None) -> str:
+        """Record a commit (its whole tree as ``files``); returns its SHA."""
+        if sha is None:
+            seed = json.dumps([sorted(files.items()), list(parents), message, len(self.history)])
+            sha = hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
+        self.history[sha] = FakeCommit(sha, list(parents), dict(files), message)
+        return sha
+
+    def ancestors(self, sha: str) -> list[str]:
+        """``sha`` and every commit reachable from it, nearest first."""
+        seen: list[str] = []
+        todo = [sha]
+        while todo:
+            cur = todo.pop(0)
+            if cur in seen or cur not in self.history:
+                continue
+            seen.append(cur)
+            todo += self.history[cur].parents
+        return seen
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        reach_a = set(self.ancestors(a))
+        return next((c for c in self.ancestors(b) if c in reach_a), None)
+
+    def has_history(self, pr: PullState) -> bool:
+        return pr.head_sha in self.history and pr.base_sha in self.history
+
+    def files_of(self, pr: PullState) -> list[dict[str, Any]]:
+        if not self.has_history(pr):
+            return pr.files
+        base = self.merge_base(pr.base_sha, pr.head_sha)
+        old = self.history[base].files if base else {}
+        return diff_entries(old, self.history[pr.head_sha].files)
+
+    def commits_between(self, base: str, head: str) -> list[str]:
+        """Commits reachable from ``head`` and not from ``base``, oldest first."""
+        exclude = set(self.ancestors(base))
+        return [c for c in reversed(self.ancestors(head)) if c not in exclude]
+
+    def commits_of(self, pr: PullState) -> list[str]:
+        return self.commits_between(pr.base_sha, pr.head_sha) if self.has_history(pr) else pr.commits
+
+    def commit_json(self, sha: str) -> dict[str, Any]:
+        known = self.history.get(sha)
+        who = {"name": "Alice", "email": "alice@example.com", "date": "2026-11-01T10:00:00Z"}
+        return {
+            "sha": sha,
+            "node_id": f"C_{sha[:12]}",
+            "url": self.repo_url() + f"/commits/{sha}",
+            "html_url": f"https://github.com/{self.full_name}/commit/{sha}",
+            "commit": {"message": known.message if known else "commit", "author": who, "committer": who,
+                       "tree": {"sha": hashlib.sha1(sha.encode(), usedforsecurity=False).hexdigest()},
+                       "url": self.repo_url() + f"/git/commits/{sha}", "comment_count": 0},
+            "author": self.user("alice"),
+            "committer": self.user("alice"),
+            "parents": [{"sha": p, "url": self.repo_url() + f"/commits/{p}"} for p in (known.parents if known else [])],
+        }
+
+    def compare_json(self, base: str, head: str) -> dict[str, Any] | None:
+        """GitHub's compare (three-dot: merge-base...head); None for an unknown SHA."""
+        if {base, head} & self.garbage_collected or base not in self.history or head not in self.history:
+            return None
+        anc_head, anc_base = set(self.ancestors(head)), set(self.ancestors(base))
+        if base == head:
+            status = "identical"
+        elif base in anc_head:
+            status = "ahead"
+        elif head in anc_base:
+            status = "behind"
+        else:
+            status = "diverged"
+        mb = self.merge_base(base, head)
+        old = self.history[mb].files if mb else {}
+        commits = self.commits_between(base, head)
+        url = self.repo_url() + f"/compare/{base}...{head}"
+        return {
+            "url": url,
+            "html_url": f"https://github.com/{self.full_name}/compare/{base}...{head}",
+            "permalink_url": f"https://github.com/{self.full_name}/compare/{base}...{head}",
+            "diff_url": f"https://github.com/{self.full_name}/compare/{base}...{head}.diff",
+            "patch_url": f"https://github.com/{self.full_name}/compare/{base}...{head}.patch",
+            "base_commit": self.commit_json(base),
+            "merge_base_commit": self.commit_json(mb) if mb else None,
+            "status": status,
+            "ahead_by": len(anc_head - anc_base),
+            "behind_by": len(anc_base - anc_head),
+            "total_commits": len(commits),
+            "commits": [self.commit_json(c) for c in commits],
+            "files": diff_entries(old, self.history[head].files),
+        }
 
     def rate_limit_next(
         self,
@@ -305,9 +447,9 @@ class FakeGitHub:
                     "user": self.user(self.owner),
                     "repo": repo,
                 },
-                "changed_files": len(pr.files),
-                "additions": sum(int(f.get("additions", 0)) for f in pr.files),
-                "deletions": sum(int(f.get("deletions", 0)) for f in pr.files),
+                "changed_files": len(self.files_of(pr)),
+                "additions": sum(int(f.get("additions", 0)) for f in self.files_of(pr)),
+                "deletions": sum(int(f.get("deletions", 0)) for f in self.files_of(pr)),
             }
         )
         tpl.pop("_links", None)
@@ -376,7 +518,7 @@ class FakeGitHub:
 
     # ----- review validation (GitHub's rules) -----
     def review_errors(self, pr: PullState, comments: list[dict[str, Any]]) -> list[str]:
-        files = {f["filename"]: f for f in pr.files}
+        files = {f["filename"]: f for f in self.files_of(pr)}
         errors: list[str] = []
         for c in comments:
             path = c.get("path")
@@ -569,6 +711,15 @@ class _Handler(BaseHTTPRequestHandler):
                 },
                 {},
             )
+        m = re.fullmatch(r"/compare/([0-9a-fA-F]+)\.\.\.([0-9a-fA-F]+)", rest)
+        if m and method == "GET":
+            cmp = fake.compare_json(m.group(1), m.group(2))
+            if cmp is None:
+                missing = m.group(2) if m.group(1) in fake.history and m.group(1) not in fake.garbage_collected \
+                    else m.group(1)
+                return 404, {"message": f"No commit found for SHA: {missing}",
+                             "documentation_url": f"{DOCS}/commits/commits#compare-two-commits", "status": "404"}, {}
+            return 200, cmp, {}
         m = re.fullmatch(r"/commits/([0-9a-fA-F]+)", rest)
         if m and method == "GET":
             return 200, {"sha": m.group(1), "url": url, "commit": {"message": "commit"}}, {}
@@ -624,7 +775,11 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             return 200, fake.pull_json(pr), {}
         if sub == "/files" and method == "GET":
-            chunk, link = _page(pr.files[: fake.max_files], query, url)
+            chunk, link = _page(fake.files_of(pr)[: fake.max_files], query, url)
+            return 200, chunk, ({"Link": link} if link else {})
+        if sub == "/commits" and method == "GET":
+            items = [fake.commit_json(c) for c in fake.commits_of(pr)]
+            chunk, link = _page(items, query, url)
             return 200, chunk, ({"Link": link} if link else {})
         if sub == "/comments" and method == "GET":
             items = [fake.review_comment_json(pr, c) for c in pr.review_comments]

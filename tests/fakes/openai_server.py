@@ -143,6 +143,7 @@ class FakeOpenAI:
     validation_note: str | None = None
     in_flight: int = 0
     max_in_flight: int = 0
+    usages: list[dict[str, Any]] = field(default_factory=list)  # the usage of every reply sent, in order
 
     def __post_init__(self) -> None:
         self._scripts: dict[tuple[str | None, str | None], list[str]] = {}
@@ -226,6 +227,16 @@ class FakeOpenAI:
             "total_tokens": input_tokens + output,
         }
 
+    def _record(self, usage: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.usages.append(usage)
+        return usage
+
+    def tokens_billed(self) -> int:
+        """Input plus output tokens over every reply: what the account would be billed."""
+        with self._lock:
+            return sum(int(u["input_tokens"]) + int(u["output_tokens"]) for u in self.usages)
+
     def response(self, body: dict[str, Any], behaviour: str) -> dict[str, Any]:
         with self._lock:
             self._counter += 1
@@ -277,7 +288,7 @@ class FakeOpenAI:
             "tools": [],
             "top_p": 1.0,
             "truncation": "disabled",
-            "usage": self._usage(body, text, full_output=behaviour == "incomplete"),
+            "usage": self._record(self._usage(body, text, full_output=behaviour == "incomplete")),
             "metadata": {},
             "access_programs": served,
         } | {k: body[k] for k in ("safety_identifier", "prompt_cache_key") if isinstance(body.get(k), str)}
