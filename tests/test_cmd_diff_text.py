@@ -51,3 +51,26 @@ def test_output_file_is_always_plain(
     assert main(["diff", "--patch", str(EXAMPLE), "--fail-on", "none", "--output", str(report)]) == 0
     text = report.read_text()
     assert ANSI not in text and "app/auth/users.py" in text
+
+
+ESC_PATCH = (
+    'diff --git "a/x\\033[2J\\033]0;owned\\007.py" "b/x\\033[2J\\033]0;owned\\007.py"\n'
+    '--- "a/x\\033[2J\\033]0;owned\\007.py"\n'
+    '+++ "b/x\\033[2J\\033]0;owned\\007.py"\n'
+    "@@ -1 +1 @@\n-a\n+b\n"
+)
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_control_characters_in_a_path_cannot_drive_the_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tty: bool
+) -> None:
+    # git quotes the name; the parser decodes \\033 to a real ESC, which must not reach the terminal raw.
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
+    patch = tmp_path / "esc.diff"
+    patch.write_text(ESC_PATCH)
+    assert main(["diff", "--patch", str(patch), "--fail-on", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[2J" not in out and "\x1b]0;" not in out and "\x07" not in out
+    assert "x\\x1b[2J\\x1b]0;owned\\x07.py" in out  # shown, escaped

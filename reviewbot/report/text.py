@@ -1,7 +1,8 @@
 """The terminal report: a ``rich`` table on a terminal, plain aligned text otherwise.
 
 Every string from the diff is passed as a ``rich.text.Text`` object, never as markup,
-so a file named ``[bold]x`` prints as itself.
+so a file named ``[bold]x`` prints as itself, and with its control characters escaped, so a
+file named ``x\\x1b[2J`` cannot clear or rewrite the terminal.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ def verdict_line(result: RunResult) -> str:
     return review
 
 
+def printable(text: str) -> str:
+    """Control characters escaped (``\\x1b``, ``\\t``...): a path from a diff cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def render_text(result: RunResult, *, scrub: Callable[[str], str], color: bool, width: int | None = None) -> str:
     buf = io.StringIO()
     console = Console(
@@ -69,7 +77,7 @@ def render_text(result: RunResult, *, scrub: Callable[[str], str], color: bool, 
     style = box.SIMPLE if color else None
 
     def t(value: object, style_name: str = "") -> Text:
-        return Text(scrub(str(value)), style=style_name if color else "")
+        return Text(printable(scrub(str(value))), style=style_name if color else "")
 
     console.print(t(f"reviewbot: {result.source}"))
     console.print(t(f"policy: {result.policy_source} ({result.policy_digest[:12]})"))
