@@ -6,6 +6,7 @@ No timestamps, sorted keys and lists, nothing taken from set iteration order.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -156,4 +157,80 @@ def _scrub_all(value: Any, scrub: Callable[[str], str]) -> Any:
 def render_json(result: RunResult, *, scrub: Callable[[str], str]) -> str:
     """Every string value passes through ``scrub`` (the redactor) before it is written."""
     data = _scrub_all(report_dict(result), scrub)
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented(data) + "\n"
+
+
+_INDENT = "  "
+
+
+@functools.cache
+def _flat_encoder(level: int) -> Callable[[Any], str]:
+    """C-speed encoder for a container of scalars whose items sit at indentation ``level``."""
+    encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=("," + "\n" + _INDENT * level, ": "))
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - Python built without the _json accelerator
+        return encoder.encode
+    # What JSONEncoder.encode calls for such an encoder, built once instead of on every call.
+    chunks = make(
+        {}, encoder.default, json.encoder.encode_basestring, None, ": ", encoder.item_separator, True, False, True
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_leaf(values: Any) -> bool:
+    """True when every value is a plain scalar (anything else takes the general path)."""
+    return _SCALARS.issuperset(map(type, values))
+
+
+def dumps_indented(value: Any) -> str:
+    """Exactly ``json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False)``, faster.
+
+    With ``indent`` set, the standard library falls back to its pure-Python encoder. Here every
+    container holding only scalars (the many flat records of a report) is written by the C
+    encoder, whose item separator carries the newline and indentation; only the few containers
+    of containers are walked in Python.
+    """
+    out: list[str] = []
+    _write(value, 0, out)
+    return "".join(out)
+
+
+def _write(value: Any, level: int, out: list[str]) -> None:
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        out.append(_flat_encoder(0)(value))
+        return
+    if not value:
+        out.append("{}" if isinstance(value, dict) else "[]")
+        return
+    inner = "\n" + _INDENT * (level + 1)
+    close = "\n" + _INDENT * level
+    if _is_leaf(items):
+        text = _flat_encoder(level + 1)(value)
+        out.append(text[0] + inner + text[1:-1] + close + text[-1])
+        return
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):  # keys json turns into strings: let it
+            out.append(json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False).replace("\n", close))
+            return
+        out.append("{")
+        sep = inner
+        for key, item in sorted(value.items()):
+            out.append(sep + _flat_encoder(0)(key) + ": ")
+            _write(item, level + 1, out)
+            sep = "," + inner
+        out.append(close + "}")
+        return
+    out.append("[")
+    sep = inner
+    for item in value:
+        out.append(sep)
+        _write(item, level + 1, out)
+        sep = "," + inner
+    out.append(close + "]")
