@@ -25,8 +25,12 @@ AUDIT_VERSION = 1
 GENESIS = "0" * 64
 
 
+_RESERVED = ("seq", "ts", "event", "prev", "hash")
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical(obj: Mapping[str, Any]) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(obj)
 
 
 def _digest(obj: Mapping[str, Any]) -> str:
@@ -64,8 +68,11 @@ class AuditLog:
         self._scrub = scrub
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
-        record: dict[str, Any] = {k: _scrub_value(v, self._scrub) for k, v in fields.items()}
-        for reserved in ("seq", "ts", "event", "prev", "hash"):
+        scrub = self._scrub
+        record: dict[str, Any] = {
+            k: scrub(v) if type(v) is str else _scrub_value(v, scrub) for k, v in fields.items()
+        }
+        for reserved in _RESERVED:
             if reserved in record:
                 raise ValueError(f"audit field name {reserved!r} is reserved")
         record.update(
@@ -74,8 +81,10 @@ class AuditLog:
             event=event,
             prev=self._prev,
         )
-        record["hash"] = _digest(record)
-        line = canonical(record)
+        text = canonical(record)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        line = _with_hash(record, text, digest)
+        record["hash"] = digest
         self.lines.append(line)
         if self._sink is not None:
             self._sink.write(line + "\n")
@@ -83,6 +92,30 @@ class AuditLog:
         self._prev = record["hash"]
         self._seq += 1
         return record
+
+
+def _with_hash(record: Mapping[str, Any], text: str, digest: str) -> str:
+    """``canonical(record | {"hash": digest})`` given ``text == canonical(record)``, without encoding it all again.
+
+    The keys are sorted, so the ``hash`` pair goes right after the pairs of the keys before it.
+    When those hold only scalars, each of their pairs ends where the text next has ``,"``: a
+    quote inside a JSON string is always escaped, so ``,"`` occurs nowhere else. Otherwise the
+    part before ``hash`` is encoded once more to find the cut.
+    """
+    pair = f'"hash":"{digest}"'
+    head = [v for k, v in record.items() if k < "hash"]
+    if not head:
+        return "{" + pair + ("," + text[1:] if len(text) > 2 else "}")
+    if all(v is None or isinstance(v, str | int | float) for v in head):
+        cut = 0
+        for _ in head:
+            cut = text.find(',"', cut + 1)
+            if cut == -1:
+                return text[:-1] + "," + pair + "}"
+        return text[:cut] + "," + pair + text[cut:]
+    before = canonical({k: v for k, v in record.items() if k < "hash"})
+    rest = text[len(before) - 1 :]  # "," and the pairs after hash, then "}"; or only "}"
+    return before[:-1] + "," + pair + rest
 
 
 @dataclass(frozen=True)
