@@ -9,6 +9,7 @@ that machine output is deterministic.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import NewType
@@ -120,13 +121,14 @@ class Hunk:
     commentable: frozenset[int]
     language: str | None
 
-    @property
+    # Counted once per hunk (the planner's risk order and every report ask again).
+    @functools.cached_property
     def added(self) -> int:
-        return sum(1 for ln in self.lines if ln.kind == "+")
+        return [ln.kind for ln in self.lines].count("+")
 
-    @property
+    @functools.cached_property
     def removed(self) -> int:
-        return sum(1 for ln in self.lines if ln.kind == "-")
+        return [ln.kind for ln in self.lines].count("-")
 
     @property
     def header(self) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .audit import AuditLog
-from .lanes.prompt import fixed_prompt_text, prepare_hunk
+from .lanes.prompt import fixed_prompt_text, hunk_text
 from .models import (
     Coverage,
     Diff,
@@ -78,6 +78,7 @@ def prepare(
     # Each hunk is redacted once: the prompt text and the local secret findings share it.
     redacted = {h.id: redactor.redact(h.body()) for h in diff.hunks}
     texts: dict[str, RedactedText] = {}
+    path_tokens: dict[str, int] = {}
     items = []
     for route in routes:
         if route.lane is Lane.SKIP:
@@ -87,8 +88,10 @@ def prepare(
         texts[hunk.id] = body
         path = redactor.scrub(hunk.path)
         # Estimated on exactly the text the model lanes will send for this hunk.
-        shown = prepare_hunk(hunk, route.lane, path=path, body=body).text()
-        items.append(PlanItem(hunk, route.lane, shown, fixed_tokens=estimator.count(path)))
+        shown = hunk_text(hunk, body)
+        if path not in path_tokens:  # hunks of one file share the count of its path
+            path_tokens[path] = estimator.count(path)
+        items.append(PlanItem(hunk, route.lane, shown, fixed_tokens=path_tokens[path]))
     audit.append("redaction", counts=dict(redactor.counts()))
 
     local = secret_findings(diff, redactor, redacted)

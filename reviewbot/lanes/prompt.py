@@ -161,6 +161,30 @@ def prepare_hunk(hunk: Hunk, lane: Lane, *, path: RedactedText, body: RedactedTe
     return PromptHunk(hunk.id, path, lane, hunk.header, tuple(out))
 
 
+def hunk_text(hunk: Hunk, body: RedactedText) -> RedactedText:
+    """``prepare_hunk(hunk, lane, path=..., body=body).text()``, without building the prompt lines.
+
+    The planner estimates every routed hunk on this text; when the redacted body has one
+    line per hunk line, each line starting with its hunk line's marker (no redaction took a
+    marker away), every shown line is the line number's column and the body line as it is.
+    """
+    lines = hunk.lines
+    red = body.split("\n")
+    if red and red[-1] == "" and body.endswith("\n"):
+        red.pop()
+    kinds = [ln.kind for ln in lines]
+    if len(red) != len(lines) or not _MARKERS.issuperset(kinds) or [r[:1] for r in red] != kinds:
+        return prepare_hunk(hunk, Lane.GENERAL, path=RedactedText(""), body=body).text()
+    numbers = [ln.new_no for ln in lines]
+    width = max((len(str(n)) for n in numbers if n is not None), default=1)
+    blank = " " * (width + 1)
+    column = [blank if n is None else f"{n:>{width}} " for n in numbers]
+    return RedactedText("\n".join(map(str.__add__, column, red)))
+
+
+_MARKERS = frozenset("+- ")
+
+
 def build_input(hunks: Sequence[PromptHunk]) -> str:
     """The untrusted data, as one JSON document (sorted keys: byte-stable for the same hunks)."""
     return json.dumps({"hunks": [h.as_data() for h in hunks]}, ensure_ascii=False, sort_keys=True)
