@@ -60,7 +60,13 @@ def read_hunks(
         new_no = h.target_start
         old_left = h.source_length
         new_left = h.target_length
-        body: list[DiffLine] = []
+        fast = _plain_hunk(lines, i, h.source_length, h.added, h.removed)
+        if fast is not None:
+            i += len(fast)
+            body, id_text = _plain_lines(fast, old_no, new_no), "".join(fast)
+            old_left = new_left = 0
+        else:
+            body, id_text = [], None
         parts: list[str] = []
         while old_left > 0 or new_left > 0:
             raw = lines[i]
@@ -101,7 +107,7 @@ def read_hunks(
         header = f"@@ -{old_start},{old_len} +{new_start},{new_len} @@"
         out.append(
             Hunk(
-                id=hunk_id(path, header, "\n".join(parts) + "\n" if parts else ""),
+                id=hunk_id(path, header, id_text if id_text is not None else "\n".join(parts) + "\n"),
                 path=path,
                 old_path=old_path,
                 status=status,
@@ -116,6 +122,50 @@ def read_hunks(
             )
         )
     return tuple(out)
+
+
+def _plain_hunk(lines: Sequence[str], i: int, old_len: int, added: int, removed: int) -> Sequence[str] | None:
+    """The hunk's lines from ``lines[i]`` on when they are all plain, else None (the general loop reads it).
+
+    Plain: each line a ``+``, ``-`` or space marker, its text, and ``\\n`` (no CR, no blank
+    line, no ``\\ No newline`` marker), and as many of each kind as unidiff counted in this
+    hunk. Such a hunk is exactly the next ``old_len + added`` lines; the check runs on their
+    joined text, in C.
+    """
+    n = old_len + added
+    seg = lines[i : i + n]
+    if len(seg) != n:
+        return None
+    joined = "".join(seg)
+    if joined.count("\n") != n or "\r" in joined or "\n\n" in joined or "\n\\" in joined:
+        return None
+    first = joined[:1]
+    plus = joined.count("\n+") + (first == "+")
+    minus = joined.count("\n-") + (first == "-")
+    space = joined.count("\n ") + (first == " ")
+    # The last "\n" ends the text, so the counts see the markers of exactly the n lines.
+    if plus != added or minus != removed or plus + minus + space != n:
+        return None
+    return seg
+
+
+def _plain_lines(seg: Sequence[str], old_no: int, new_no: int) -> list[DiffLine]:
+    """DiffLines of a plain hunk (see :func:`_plain_hunk`), numbered from ``old_no`` / ``new_no``."""
+    out: list[DiffLine] = []
+    append = out.append
+    for raw in seg:
+        kind = raw[0]
+        if kind == "+":
+            append(DiffLine("+", raw[1:-1], None, new_no))
+            new_no += 1
+        elif kind == "-":
+            append(DiffLine("-", raw[1:-1], old_no, None))
+            old_no += 1
+        else:
+            append(DiffLine(" ", raw[1:-1], old_no, new_no))
+            old_no += 1
+            new_no += 1
+    return out
 
 
 def _check_end(lines: Sequence[str], i: int, n: int, origin: str, header_no: int, offset: int) -> None:
