@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .audit import AuditLog
+from .gcpause import paused_gc
 from .lanes.prompt import fixed_prompt_text, hunk_text
 from .models import (
     Coverage,
@@ -51,6 +52,7 @@ class Prepared:
     texts: Mapping[str, RedactedText]  # redacted diff body per routed hunk
 
 
+@paused_gc
 def prepare(
     diff: Diff,
     policy: Policy,

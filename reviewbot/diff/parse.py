@@ -24,6 +24,7 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchedFile, PatchSet
 
 from ..errors import DiffParseError
+from ..gcpause import paused_gc
 from ..models import Diff, FileDiff, FileStatus, Hunk, SkippedItem, SkipReason
 from .diagnose import explain_failure
 from .hunks import is_submodule_bump, read_hunks, subproject_commits
@@ -54,6 +55,7 @@ def split_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="\n").readlines()
 
 
+@paused_gc
 def parse_diff(data: bytes | str, *, origin: str = "patch") -> Diff:
     """Parse ``git diff`` output or a plain unified diff.
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import __version__
+from ..gcpause import paused_gc
 from ..models import Escalation, Finding, Hunk, LaneResolution, PlannedRequest, Route, RunResult, SkippedItem
 
 REPORT_VERSION = 1
@@ -154,6 +155,7 @@ def _scrub_all(value: Any, scrub: Callable[[str], str]) -> Any:
     return value
 
 
+@paused_gc
 def render_json(result: RunResult, *, scrub: Callable[[str], str]) -> str:
     """Every string value passes through ``scrub`` (the redactor) before it is written."""
     data = _scrub_all(report_dict(result), scrub)

@@ -1,0 +1,74 @@
+"""Fast paths taken for speed give exactly what the general code gives."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from reviewbot.diff import hunks as hunks_module
+from reviewbot.diff import parse_diff
+from reviewbot.gcpause import gc_paused, paused_gc
+from tests.secret_corpus import as_added_diff, planted_secrets
+
+_DIFF = """\
+diff --git a/src/a.py b/src/a.py
+--- a/src/a.py
++++ b/src/a.py
+@@ -8,5 +8,6 @@ def f():
+ context
+-old = 1
++new = 2
++
+ -- not a marker
+ \tindented
+ end
+@@ -98,2 +99,2 @@
+ x
+-y
++z
+\\ No newline at end of file
+diff --git a/b.txt b/b.txt
+--- a/b.txt
++++ b/b.txt
+@@ -1,3 +1,3 @@
+ a
+
+-b\r
++c
+"""
+
+
+def test_plain_hunk_fast_path_reads_what_the_general_loop_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _DIFF + "".join(as_added_diff(f"s{i}.py", p.context_text) for i, p in enumerate(planted_secrets(seed=5)))
+    fast = parse_diff(text)
+    monkeypatch.setattr(hunks_module, "_plain_hunk", lambda *args: None)
+    slow = parse_diff(text)
+    assert fast == slow
+    assert len(fast.hunks) > 20
+
+
+def test_gc_paused_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+    @paused_gc
+    def boom() -> None:
+        assert not gc.isenabled()
+        raise RuntimeError("x")
+
+    with pytest.raises(RuntimeError):
+        boom()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
