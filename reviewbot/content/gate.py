@@ -117,12 +117,16 @@ def build_gate(regexes: Sequence[str]) -> re.Pattern[str] | None:
     """One alternation of the lower-cased literals, to search in lower-cased text (a superset of
     any case), or None when some regex has no literal. Lower-casing the text once and searching
     plain literals is an order of magnitude faster than ``re.IGNORECASE``."""
+    return gate_of([required_literals(regex) for regex in regexes])
+
+
+def gate_of(needs: Iterable[Needs]) -> re.Pattern[str] | None:
+    """:func:`build_gate` from the regexes' :func:`required_literals`, when the caller has them."""
     words: set[str] = set()
-    for regex in regexes:
-        needs = required_literals(regex)
-        if needs is None:
+    for literals in needs:
+        if literals is None:
             return None
-        words |= needs
+        words |= literals
     return re.compile(_trie({w.lower() for w in words}))
 
 

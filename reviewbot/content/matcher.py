@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathspec import GitIgnoreSpec
 
 from ..models import DiffLine, Hunk
-from ..policy.globs import compile_spec, normalize_path
+from ..policy.globs import compile_patterns, compile_spec, normalize_path, prefilter
 from ..policy.model import RouteRule
-from .gate import build_gate, required_literals
+from .gate import Needs, gate_of, required_literals
 from .mask import masker_for
 
 _LEADING_FLAGS = re.compile(r"^\(\?([aiLmsux]+)\)")
@@ -61,23 +61,24 @@ class _Combined:
         gated: list[int] = []
         ungated: list[int] = []
         apart: list[int] = []
+        needs: dict[int, Needs] = {}  # each regex is parsed for its literals once
         for number, alt in enumerate(self.alternatives):
             regex = alt.rule.content[alt.index]
+            needs[number] = required_literals(regex)
             if _BACKREF.search(regex):  # group references would shift when combined
                 apart.append(number)
-            elif required_literals(regex) is None:
+            elif needs[number] is None:
                 ungated.append(number)
             else:
                 gated.append(number)
         parts: list[tuple[re.Pattern[str] | None, re.Pattern[str], tuple[int, ...]]] = []
         if gated:
-            regexes = [self._regex(n) for n in gated]
-            parts.append((build_gate(regexes), self._join(gated), tuple(gated)))
+            parts.append((gate_of(needs[n] for n in gated), self._join(gated), tuple(gated)))
         if ungated:
             parts.append((None, self._join(ungated), tuple(ungated)))
         for number in apart:
             regex = self._regex(number)
-            parts.append((build_gate([regex]), re.compile(regex, re.MULTILINE), (number,)))
+            parts.append((gate_of([needs[number]]), re.compile(regex, re.MULTILINE), (number,)))
         self.parts = tuple(parts)
 
     def _regex(self, number: int) -> str:
@@ -136,6 +137,8 @@ class ContentRules:
         self._scopes: tuple[GitIgnoreSpec | None, ...] = tuple(
             compile_spec(paths) if paths else None for paths in scopes
         )
+        # A path no positive pattern of a scope matches is outside it: one regex says so for most.
+        self._quick = tuple(prefilter(compile_patterns(paths)) if paths else None for paths in scopes)
         self._by_path: dict[str, _Combined | None] = {}
         self._by_set: dict[tuple[int, ...], _Combined] = {}
 
@@ -147,7 +150,10 @@ class ContentRules:
         if path in self._by_path:
             return self._by_path[path]
         clean = normalize_path(path)
-        inside = [scope is None or scope.match_file(clean) for scope in self._scopes]
+        inside = [
+            scope is None or ((quick is None or quick.match(clean) is not None) and scope.match_file(clean))
+            for scope, quick in zip(self._scopes, self._quick, strict=True)
+        ]
         applicable = tuple(i for i, scope in enumerate(self._scope_of) if inside[scope])
         combined = None
         if applicable:
