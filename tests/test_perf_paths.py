@@ -72,3 +72,14 @@ def test_gc_paused_restores_the_collector() -> None:
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_policy_composes_the_same_with_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from reviewbot.policy import load as load_module
+    from reviewbot.policy.load import default_policy_text, parse_policy
+
+    fast = parse_policy(default_policy_text(), source="default")
+    monkeypatch.setattr(load_module, "_FAST_LOADER", yaml.SafeLoader)
+    assert parse_policy(default_policy_text(), source="default") == fast
