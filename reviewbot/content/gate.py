@@ -130,6 +130,11 @@ def gate_of(needs: Iterable[Needs]) -> re.Pattern[str] | None:
     return re.compile(_trie({w.lower() for w in words}))
 
 
+def literal_alternation(words: Iterable[str]) -> re.Pattern[str]:
+    """A regex that finds any of ``words`` (as written), factored by first character."""
+    return re.compile(_trie(set(words)))
+
+
 def _trie(words: set[str]) -> str:
     """A regex matching any of ``words``, factored by first character (``a(?:bc|d)``): the
     engine then tests a position against a few dozen first characters, not every word."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..content.gate import literal_alternation
 from ..errors import PolicyError
 from ..models import Confidence, RedactedText
 from .entropy import DOCUMENTED_EXAMPLES, is_generic_secret, is_placeholder
@@ -35,6 +36,7 @@ _MAX_KEY_CHARS = 20_000  # how far a private key's END line may be from its BEGI
 # many times): up to this many, each up to this long.
 _CLEAN_MEMO_SIZE = 65_536
 _CLEAN_MEMO_MAX_CHARS = 256
+_PRIVATE_KEY = "PRIVATE KEY"  # the keyword of private key blocks
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]{1,20} ){0,4}PRIVATE KEY(?: BLOCK)?)-----")
 _PEM_BODY_LINE = re.compile(
     r"[+\- ]?[ \t]*(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9+/]{1,15}={1,2}"
@@ -58,7 +60,14 @@ _NOT_PASSWORDS = frozenset({"password", "pass", "passwd", "pwd"})
 _GENERIC_LOWER = re.compile(GENERIC_ASSIGNMENT.regex.pattern.replace("(?i:", "(?:"))
 RUN_RULES = tuple(r for r in PROVIDER_RULES if r.in_run)
 _RUN_KEYWORDS = tuple((kw, n) for n, rule in enumerate(RUN_RULES) for kw in rule.keywords)
+_RUN_GATE = literal_alternation(kw for kw, _ in _RUN_KEYWORDS)
 LINE_RULES = (*(r for r in PROVIDER_RULES if not r.in_run), URL_CREDENTIALS, GENERIC_ASSIGNMENT)
+# Every keyword of the rules that need their line (see Redactor._may_hold): in the lowered text
+# for case-insensitive rules, else in the text; the PII rules without keywords go by digit shape.
+_LOWER_KEYWORDS = tuple(kw for r in LINE_RULES if r.ignore_case for kw in r.keywords)
+_SECRET_TEXT_KEYWORDS = (*(kw for r in LINE_RULES if not r.ignore_case for kw in r.keywords), _PRIVATE_KEY)
+_TEXT_KEYWORDS = (*_SECRET_TEXT_KEYWORDS, *(kw for r in PII_RULES for kw in r.keywords))
+_PII_BY_DIGITS = any(not r.keywords for r in PII_RULES)
 
 
 class RedactionPatternError(PolicyError):
@@ -231,6 +240,8 @@ class Redactor:
         lowered = text.lower()
         if len(lowered) != len(text):  # lower() changed the length (rare Unicode): case-fold per line
             lowered = "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+        if not self._extra and not self._may_hold(text, lowered):
+            return spans  # no rule below has a keyword here: none can find anything
         for rule in LINE_RULES:
             self._run_line_rule(rule, text, lowered if rule.ignore_case else text, spans)
         self._private_keys(text, spans)
@@ -243,6 +254,26 @@ class Redactor:
             self._run_pii(text, spans)
         return spans
 
+    def _may_hold(self, text: str, lowered: str) -> bool:
+        """False when no line rule, private key or PII rule has its keyword (or digit shape) in ``text``.
+
+        Each of those rules looks only at the lines holding one of its keywords, so without any
+        it finds nothing; checking them all first costs a few ``in`` tests, where running every
+        rule costs a few microseconds even on a short path or id.
+        """
+        for kw in _LOWER_KEYWORDS:
+            if kw in lowered:
+                return True
+        for kw in _TEXT_KEYWORDS if self.pii else _SECRET_TEXT_KEYWORDS:
+            if kw in text:
+                return True
+        if self.pii and _PII_BY_DIGITS:
+            shape = text.translate(_DIGIT_SHAPE)
+            for needle in _DIGIT_NEEDLES:
+                if needle in shape:
+                    return True
+        return False
+
     def _run_rules(self, text: str, spans: list[_Span]) -> None:
         """Provider formats: looked for only inside long runs of token characters."""
         runs = [m.span(1) for m in _RUN.finditer(text)]
@@ -251,6 +282,8 @@ class Redactor:
         if not runs:
             return
         reduced, starts = _join(text, runs)
+        if _RUN_GATE.search(reduced) is None:
+            return  # no keyword of any run rule in any run
         seen: set[tuple[int, int]] = set()  # (rule, run) pairs already matched
         for kw, rule_no in _RUN_KEYWORDS:
             i = reduced.find(kw)
@@ -325,7 +358,7 @@ class Redactor:
                 spans.append(_Span(start, start + length, rule.kind, 0))
 
     def _private_keys(self, text: str, spans: list[_Span]) -> None:
-        for start, end in _lines_with(text, text, ("PRIVATE KEY",)):
+        for start, end in _lines_with(text, text, (_PRIVATE_KEY,)):
             for m in _PEM_BEGIN.finditer(text, start, end):
                 label = m.group(1)
                 stop = _key_end(text, m, end)
