@@ -136,7 +136,7 @@ class Hunk:
 
     def body(self) -> str:
         """The hunk's lines as unified-diff text (no header)."""
-        return "".join(f"{ln.kind}{ln.text}\n" for ln in self.lines)
+        return "".join([f"{ln.kind}{ln.text}\n" for ln in self.lines])
 
 
 def hunk_id(path: str, header: str, body: str) -> str:

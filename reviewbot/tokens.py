@@ -41,6 +41,11 @@ _LONG_SPACE = re.compile(r"\s{2,}")  # may split in two: indentation, then the s
 # Base64 and other random-looking runs tokenise at about one token per character.
 _BLOB = re.compile(r"[A-Za-z0-9+/=]{12,}")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# ASCII text as " " (a character _SPACE matches), "0" (a digit) and "x" (any other): counting
+# the matches of _SPACE, _LONG_SPACE and _DIGITS is then counting runs, with str.count.
+_SHAPE = str.maketrans(
+    {chr(c): " " if _SPACE.fullmatch(chr(c)) else "0" if _DIGITS.fullmatch(chr(c)) else "x" for c in range(128)}
+)
 _SAFETY = 1.05  # margin over the worst case measured on real code (tests/test_tokens.py)
 
 
@@ -58,12 +63,26 @@ def conservative_count(text: str) -> int:
     count = (sum(map(len, words)) + 2 * len(words)) // 3 + 1
     puncts = _PUNCT.findall(text)
     count += (sum(map(len, puncts)) + len(puncts)) // 2 + 1
-    count += len(_DIGITS.findall(text))
-    count += len(_SPACE.findall(text)) + len(_LONG_SPACE.findall(text))
+    count += _runs(text)
     for blob in _BLOB.findall(text):
         if not blob.isalpha() and not blob.isdigit() and not blob.isupper() and not blob.islower():
             count += len(blob)  # mixed case and digits: counted again, at one per character
     return int((count + extra) * _SAFETY) + 1
+
+
+def _runs(text: str) -> int:
+    """``len(_DIGITS.findall(text)) + len(_SPACE.findall(text)) + len(_LONG_SPACE.findall(text))``, ASCII ``text``.
+
+    The space patterns take whole runs of whitespace (greedy; a run ends only at a non-space), so
+    they count the runs, and the runs of two or more. _DIGITS takes each run of L digits in
+    ceil(L / 3) pieces: floor(L / 3) times "000", plus one when L % 3 digits are left over.
+    """
+    shape = text.translate(_SHAPE)
+    spaces = shape.count("x ") + shape.count("0 ") + (shape[:1] == " ")
+    long_spaces = shape.count("x  ") + shape.count("0  ") + (shape[:2] == "  ")
+    left = shape.replace("000", "")
+    digits = shape.count("000") + left.count("x0") + left.count(" 0") + (left[:1] == "0")
+    return spaces + long_spaces + digits
 
 
 @dataclass(frozen=True)

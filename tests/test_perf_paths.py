@@ -83,3 +83,17 @@ def test_policy_composes_the_same_with_libyaml(monkeypatch: pytest.MonkeyPatch) 
     fast = parse_policy(default_policy_text(), source="default")
     monkeypatch.setattr(load_module, "_FAST_LOADER", yaml.SafeLoader)
     assert parse_policy(default_policy_text(), source="default") == fast
+
+
+def test_conservative_runs_count_like_the_regexes() -> None:
+    import random
+
+    from reviewbot import tokens
+
+    rng = random.Random(0)
+    alphabet = [chr(c) for c in range(128)]
+    for _ in range(20000):
+        pool = alphabet if rng.random() < 0.3 else " \t\n\r\x0b\x0c\x1c\x1fab(0123456789"
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 30)))
+        expected = sum(len(rx.findall(text)) for rx in (tokens._SPACE, tokens._LONG_SPACE, tokens._DIGITS))
+        assert tokens._runs(text) == expected, repr(text)

@@ -148,10 +148,11 @@ def report_dict(result: RunResult) -> dict[str, Any]:
 def _scrub_all(value: Any, scrub: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return scrub(value)
+    # Plain strings, nearly every value of a report, are scrubbed in place rather than by a call.
     if isinstance(value, dict):
-        return {k: _scrub_all(v, scrub) for k, v in value.items()}
+        return {k: scrub(v) if type(v) is str else _scrub_all(v, scrub) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub_all(v, scrub) for v in value]
+        return [scrub(v) if type(v) is str else _scrub_all(v, scrub) for v in value]
     return value
 
 
