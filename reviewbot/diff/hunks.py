@@ -61,12 +61,14 @@ def read_hunks(
         old_left = h.source_length
         new_left = h.target_length
         fast = _plain_hunk(lines, i, h.source_length, h.added, h.removed)
+        id_text: str | None = None
         if fast is not None:
-            i += len(fast)
-            body, id_text = _plain_lines(fast, old_no, new_no), "".join(fast)
+            seg, id_text = fast
+            i += len(seg)
+            body = _plain_lines(seg, old_no, new_no)
             old_left = new_left = 0
         else:
-            body, id_text = [], None
+            body = []
         parts: list[str] = []
         while old_left > 0 or new_left > 0:
             raw = lines[i]
@@ -124,8 +126,11 @@ def read_hunks(
     return tuple(out)
 
 
-def _plain_hunk(lines: Sequence[str], i: int, old_len: int, added: int, removed: int) -> Sequence[str] | None:
-    """The hunk's lines from ``lines[i]`` on when they are all plain, else None (the general loop reads it).
+def _plain_hunk(
+    lines: Sequence[str], i: int, old_len: int, added: int, removed: int
+) -> tuple[Sequence[str], str] | None:
+    """The hunk's lines from ``lines[i]`` on, and their text, when they are all plain; else None
+    (the general loop reads it).
 
     Plain: each line a ``+``, ``-`` or space marker, its text, and ``\\n`` (no CR, no blank
     line, no ``\\ No newline`` marker), and as many of each kind as unidiff counted in this
@@ -146,7 +151,7 @@ def _plain_hunk(lines: Sequence[str], i: int, old_len: int, added: int, removed:
     # The last "\n" ends the text, so the counts see the markers of exactly the n lines.
     if plus != added or minus != removed or plus + minus + space != n:
         return None
-    return seg
+    return seg, joined
 
 
 def _plain_lines(seg: Sequence[str], old_no: int, new_no: int) -> list[DiffLine]:
