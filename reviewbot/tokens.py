@@ -59,8 +59,8 @@ def conservative_count(text: str) -> int:
         extra = sum(len(m.encode("utf-8", "surrogatepass")) for m in _NON_ASCII.findall(text))
         text = _NON_ASCII.sub(" ", text)
     # Sums of ceil(len/3) and ceil(len/2), bounded above by the totals (fast, in C).
-    words = _LETTERS.findall(text)
-    count = (sum(map(len, words)) + 2 * len(words)) // 3 + 1
+    words, letters = _letter_matches(text)
+    count = (letters + 2 * words) // 3 + 1
     puncts = _PUNCT.findall(text)
     count += (sum(map(len, puncts)) + len(puncts)) // 2 + 1
     count += _runs(text)
@@ -68,6 +68,32 @@ def conservative_count(text: str) -> int:
         if not blob.isalpha() and not blob.isdigit() and not blob.isupper() and not blob.islower():
             count += len(blob)  # mixed case and digits: counted again, at one per character
     return int((count + extra) * _SAFETY) + 1
+
+
+# ASCII text as "U" (A-Z), "l" (a-z), "s" (a digit, space, CR or LF: what may not precede a word
+# in _LETTERS) and "p" (any other character, which a word takes as its first character).
+_LETTER_SHAPE = str.maketrans(
+    {
+        chr(c): "U" if chr(c).isupper() else "l" if chr(c).islower() else "s" if chr(c) in "0123456789 \r\n" else "p"
+        for c in range(128)
+    }
+)
+
+
+def _letter_matches(text: str) -> tuple[int, int]:
+    """``(len(m), sum(map(len, m)))`` for ``m = _LETTERS.findall(text)``, ASCII ``text``.
+
+    In a run of letters, ``[A-Z]*[a-z]+|[A-Z]+[a-z]*`` takes capitals then small letters, so a
+    match ends exactly where a small letter is followed by a capital ("lU"), or at the run's
+    end: a run gives one match plus one per "lU". The optional first character of a match is
+    the character just before the run, when it is a "p" (a match ends on a letter, so no match
+    has taken it).
+    """
+    shape = text.translate(_LETTER_SHAPE)
+    letters = shape.count("U") + shape.count("l")
+    prefixed = shape.count("pU") + shape.count("pl")
+    runs = prefixed + shape.count("sU") + shape.count("sl") + (shape[:1] in ("U", "l"))
+    return runs + shape.count("lU"), letters + prefixed
 
 
 def _runs(text: str) -> int:

@@ -97,3 +97,17 @@ def test_conservative_runs_count_like_the_regexes() -> None:
         text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 30)))
         expected = sum(len(rx.findall(text)) for rx in (tokens._SPACE, tokens._LONG_SPACE, tokens._DIGITS))
         assert tokens._runs(text) == expected, repr(text)
+
+
+def test_conservative_letter_matches_like_the_regex() -> None:
+    import random
+
+    from reviewbot import tokens
+
+    rng = random.Random(1)
+    alphabet = [chr(c) for c in range(128)]
+    for _ in range(20000):
+        pool = alphabet if rng.random() < 0.3 else " \t\n\r(_.aAbBzZ09"
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 30)))
+        matches = tokens._LETTERS.findall(text)
+        assert tokens._letter_matches(text) == (len(matches), sum(map(len, matches))), repr(text)
