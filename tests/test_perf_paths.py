@@ -111,3 +111,16 @@ def test_conservative_letter_matches_like_the_regex() -> None:
         text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 30)))
         matches = tokens._LETTERS.findall(text)
         assert tokens._letter_matches(text) == (len(matches), sum(map(len, matches))), repr(text)
+
+
+def test_run_shape_finds_a_long_run_exactly_when_the_regexes_do() -> None:
+    import random
+
+    from reviewbot.redact import engine
+
+    rng = random.Random(2)
+    pool = list("aZ09_-.+/=~:% \n()é\u2028")
+    for _ in range(20000):
+        text = "".join(rng.choice(pool if rng.random() < 0.5 else "ab_ (") for _ in range(rng.randint(0, 60)))
+        found = any(True for _ in engine._RUN.finditer(text)) or engine._RUN_AT_START.match(text) is not None
+        assert found == (engine._LONG_RUN in text.translate(engine._RUN_SHAPE)), repr(text)

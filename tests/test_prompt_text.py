@@ -56,3 +56,7 @@ def test_odd_lines_take_the_general_path() -> None:
     for body in ("+a\n-b\n c\n d\n", "+a\n-b\n c\n", "a\nb\nc\nd", "+a\n-b\n c\n d\nextra\n"):
         red = RedactedText(body)
         assert hunk_text(hunk, red) == prepare_hunk(hunk, Lane.GENERAL, path=RedactedText("p"), body=red).text()
+    odd_numbers = (DiffLine("+", "a", None, 9), DiffLine("-", "b", 3, None), DiffLine(" ", "c", 4, -100))
+    hunk = Hunk("h2", "p", None, FileStatus.MODIFIED, 3, 2, 9, 2, "", odd_numbers, frozenset(), None)
+    red = RedactedText("+a\n-b\n c\n")
+    assert hunk_text(hunk, red) == prepare_hunk(hunk, Lane.GENERAL, path=RedactedText("p"), body=red).text()

@@ -176,7 +176,9 @@ def hunk_text(hunk: Hunk, body: RedactedText) -> RedactedText:
     if len(red) != len(lines) or not _MARKERS.issuperset(kinds) or [r[:1] for r in red] != kinds:
         return prepare_hunk(hunk, Lane.GENERAL, path=RedactedText(""), body=body).text()
     numbers = [ln.new_no for ln in lines]
-    width = max((len(str(n)) for n in numbers if n is not None), default=1)
+    present = [n for n in numbers if n is not None]
+    # The widest number is the largest or, were one negative, the smallest.
+    width = max(len(str(max(present))), len(str(min(present)))) if present else 1
     blank = " " * (width + 1)
     column = [blank if n is None else f"{n:>{width}} " for n in numbers]
     return RedactedText("\n".join(map(str.__add__, column, red)))

@@ -50,6 +50,10 @@ _REPEATED_RUN = re.compile(r"(.)\1{5,}")
 _RUN_CHARS = r"A-Za-z0-9_\-.+/=~:%"
 _RUN = re.compile(rf"[^{_RUN_CHARS}]([{_RUN_CHARS}]{{20,}}+)")  # from the separator: no retries mid-word
 _RUN_AT_START = re.compile(rf"[{_RUN_CHARS}]{{20,}}+")
+# Token characters as "r", other ASCII as " " (others stay as they are, none of them "r"): a run
+# of 20 exists exactly when the shape holds 20 "r" in a row, which str's search finds fast.
+_RUN_SHAPE = str.maketrans({chr(c): "r" if re.fullmatch(f"[{_RUN_CHARS}]", chr(c)) else " " for c in range(128)})
+_LONG_RUN = "r" * 20
 # Every SSN, phone, card number and IBAN we look for holds, once digits are mapped to "0" and
 # separators to ".", one of these: "0.0000" (SSN 00.0000, phone 000.0000, grouped card or IBAN)
 # or ten digits in a row (compact card, E.164 phone, compact IBAN).
@@ -144,6 +148,8 @@ def _lines_with(text: str, hay: str, keywords: Iterable[str]) -> list[tuple[int,
     n = len(text)
     for kw in keywords:
         i = hay.find(kw)
+        if i == -1:  # the usual case: nothing to set up
+            continue
         while i != -1:
             start = text.rfind("\n", 0, i) + 1
             end = text.find("\n", i)
@@ -151,7 +157,7 @@ def _lines_with(text: str, hay: str, keywords: Iterable[str]) -> list[tuple[int,
                 end = n
             found[start] = end
             i = hay.find(kw, end)
-    return sorted(found.items())
+    return sorted(found.items()) if found else []
 
 
 class Redactor:
@@ -276,6 +282,8 @@ class Redactor:
 
     def _run_rules(self, text: str, spans: list[_Span]) -> None:
         """Provider formats: looked for only inside long runs of token characters."""
+        if _LONG_RUN not in text.translate(_RUN_SHAPE):
+            return  # no run of 20 token characters: neither regex below can match
         runs = [m.span(1) for m in _RUN.finditer(text)]
         if (first := _RUN_AT_START.match(text)) is not None:
             runs.insert(0, first.span())
