@@ -619,7 +619,7 @@ class _Run:
                 pull, repo.get_commit(head_sha), bot_login=login, scrub=self.redactor.scrub,
                 allowed_hosts=(ctx.github_host,),
             )
-            publish = publisher.publish(result.findings, source.diff)
+            publish = publisher.publish(result.findings, source.diff, reviewed=result.reviewed)
         except (GithubException, RequestException) as exc:
             raise _github_error(exc, "publishing the review") from None
         self.notices += [n for n in publish.notices if not publish.read_only]
