@@ -70,9 +70,20 @@ MAX_REASON_CHARS = 300
 NO_REASON = "(no reason given)"
 
 
+MAX_REASON_INPUT = 20_000  # a longer reason is cut first: nothing of it past here is kept anyway
+
+
 def clean_reason(text: str, scrub: Callable[[str], RedactedText]) -> RedactedText:
-    """A model's escalation reason, safe to keep: one line, no hidden carriers or HTML comments, capped, redacted."""
-    folded = " ".join(clean_prompt_text(text, max_chars=4 * MAX_REASON_CHARS).split())
+    """A model's escalation reason, safe to keep: redacted, one line, no hidden carriers or HTML comments, capped.
+
+    The order matters. Hidden carriers go first (a zero-width character inside a secret would hide
+    it from the redactor, and removing it later would rejoin the secret); then the whole text is
+    redacted while it still has its lines (a private key block is only recognised as a block) and
+    before it is cut (half a token is no longer recognised); only then is it folded and capped,
+    and the short result is redacted once more.
+    """
+    visible = clean_prompt_text(text, max_chars=MAX_REASON_INPUT)
+    folded = " ".join(scrub(visible).split())
     return scrub(cap(folded, MAX_REASON_CHARS) or NO_REASON)
 
 
