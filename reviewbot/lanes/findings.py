@@ -87,6 +87,12 @@ class Mapped:
     unplaced: int
 
 
+def _capped(scrub: Callable[[str], RedactedText], text: str) -> RedactedText:
+    """Redact, then cut: a cut first can split a secret so that the redactor no longer knows it,
+    and the part before the cut would be kept in clear (a cut placeholder reveals nothing)."""
+    return RedactedText(scrub(text)[:MAX_TEXT])
+
+
 def map_findings(
     raw: Sequence[RawFinding],
     hunks: Sequence[tuple[Hunk, PromptHunk]],
@@ -132,12 +138,12 @@ def map_findings(
                 path=hunk.path,
                 start_line=start,
                 end_line=end,
-                title=scrub(item.title[:MAX_TEXT]),
-                body=scrub(body[:MAX_TEXT]),
+                title=_capped(scrub, item.title),
+                body=_capped(scrub, body),
                 source=f"model:{model}",
                 fingerprint=fingerprint(category, hunk.path, scrub(snippet)),
                 cwe=f"CWE-{cwe_match.group(1)}" if cwe_match else None,
-                fix=scrub(item.fix[:MAX_TEXT]) if item.fix else None,
+                fix=_capped(scrub, item.fix) if item.fix else None,
                 hunk_id=hunk.id,
                 placed=placed,
                 lane=lane,
