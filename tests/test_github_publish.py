@@ -24,6 +24,7 @@ from reviewbot.models import (
     Severity,
     fingerprint,
 )
+from reviewbot.redact import Redactor
 from reviewbot.report.markdown import render_markdown
 from tests.fakes.github_server import FakeGitHub, RunningFake, file_entry, serve
 
@@ -85,6 +86,7 @@ class Env:
     def publisher(self, number: int = 7, login: str = "github-actions[bot]", **kw: object) -> ReviewPublisher:
         repo = self.gh.get_repo(self.fake.full_name)
         pull = repo.get_pull(number)
+        kw.setdefault("scrub", Redactor().scrub)
         return ReviewPublisher(pull, repo.get_commit(HEAD), bot_login=login, **kw)  # type: ignore[arg-type]
 
 

@@ -111,7 +111,7 @@ def place(finding: Finding, diff: Diff) -> tuple[int, int | None] | str:
 def comment_body(
     finding: Finding,
     *,
-    scrub: Callable[[str], str] = _identity,
+    scrub: Callable[[str], str],  # the redactor: required, so no publisher can forget it
     allowed_hosts: Sequence[str] = ("github.com",),
     suggestion: Suggestion | None = None,
 ) -> str:
@@ -190,7 +190,7 @@ class ReviewPublisher:
         commit: Commit,
         *,
         bot_login: str,
-        scrub: Callable[[str], str] = _identity,
+        scrub: Callable[[str], str],  # the redactor: required, so no publisher can forget it
         batch_size: int = DEFAULT_BATCH,
         allowed_hosts: Sequence[str] = ("github.com",),
     ) -> None:
