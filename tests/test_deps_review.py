@@ -279,3 +279,19 @@ def test_the_action_sends_the_condensed_list_and_comments_on_the_naming_line(
     assert "suggestion" not in review.body["comments"][0]["body"]  # a package line is not code to replace
     (summary,) = world.pull(8).issue_comments
     assert "(mode condensed)" in summary.body.replace("\\", "")
+
+
+def test_a_long_condensed_list_is_clipped_at_a_package_line_on_either_lane(
+    fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yml"
+    policy.write_text("version: 1\nbudget: {max_hunk_tokens: 400}\n")  # no routes: the general lane
+    data = run(capsys, tmp_path, npm_upgrades(200), "--policy", str(policy))
+    (request,) = data["plan"]["requests"]
+    assert request["lane"] == "general" and request["clipped"] == [data["hunks"][0]["id"]]
+    (body,) = reviews(fake)
+    (hunk,) = _hunks(body)
+    lines = hunk["text"].splitlines()
+    assert hunk["mode"] == "condensed" and 5 < len(lines) < 200
+    assert all(re.match(r"^\d+ \^ upgraded pkg-\d+ ", ln) for ln in lines)
+    assert data["coverage"]["condensed"] == 1
