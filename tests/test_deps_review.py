@@ -240,7 +240,44 @@ def test_a_lockfile_hunk_holding_a_secret_goes_raw_and_redacted(
     assert token not in sent and "[REDACTED:" in sent
     modes = sorted(h["mode"] for h in data["hunks"])
     assert modes == ["condensed"] * 3 + ["raw"]
-    assert any("redactor masks" in n for n in data["notes"])
+    assert any("held a secret the redactor masks" in n for n in data["notes"])
+
+
+COMPOSER = fix_counts("""\
+diff --git a/composer.lock b/composer.lock
+--- a/composer.lock
++++ b/composer.lock
+@@ -10,6 +10,21 @@
+     "packages": [
++        {
++            "name": "monolog/monolog",
++            "version": "3.5.0",
++            "source": {
++                "type": "git",
++                "url": "https://github.com/Seldaek/monolog.git",
++                "reference": "c915e2634718dbc8a4a15c61b0e62e7a44e14448"
++            },
++            "authors": [
++                {
++                    "name": "Jordi Boggiano",
++                    "email": "j.boggiano@seld.be"
++                }
++            ],
++            "type": "library"
++        },
+         {
+             "name": "psr/log",
+             "version": "3.0.0",
+""")
+
+
+def test_personal_data_in_a_lockfile_does_not_send_it_raw(
+    fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = run(capsys, tmp_path, COMPOSER)
+    (hunk,) = [h for b in reviews(fake) for h in _hunks(b)]
+    assert hunk["mode"] == "condensed" and "added monolog/monolog 3.5.0" in hunk["text"]
+    assert "seld.be" not in json.dumps(reviews(fake)) and data["notes"] == []
 
 
 def test_offline_report_shows_the_mode_and_the_plan_uses_the_condensed_text(

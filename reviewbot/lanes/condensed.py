@@ -7,9 +7,11 @@ per change, each numbered with the new-side line that names the package when the
 The hunk is then reviewed in mode ``condensed``.
 
 A hunk stays raw, with a note, when its file's parser cannot read it, and when the redactor
-masked something in its raw text: the list is built from the unredacted lines and could carry a
-part of a secret that, cut out of its line, is no longer recognised. The list itself is diff
-text: it passes the redactor whole before it becomes :data:`~reviewbot.models.RedactedText`.
+masked a secret in its raw text: the list is built from the unredacted lines and could carry a
+part of a secret that, cut out of its line, is no longer recognised. (Personal data does not send
+a hunk raw: composer.lock lists every author's e-mail address, and the list names no authors.)
+The list itself is diff text: it passes the redactor whole before it becomes
+:data:`~reviewbot.models.RedactedText`, personal data included.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from ..deps import DepChange, condense, is_dependency_file, render_item
 from ..models import Diff, Hunk, Lane, RedactedText, Route
-from ..redact import RedactionResult, Redactor
+from ..redact import RedactionResult, Redactor, is_pii
 from .prompt import CONDENSED, NumberedLine, PromptHunk
 
 NOTHING_OF_ITS_OWN = "(no package change of its own: only lock metadata, or changes listed under another hunk)"
@@ -66,14 +68,15 @@ def condense_hunks(
     masked: dict[str, int] = {}
     for hid in result.covered:
         hunk = hunks[hid]
-        prompt = None if redacted[hid].found else _prompt(hunk, lanes[hid], shown[hid], redactor)
+        secret = any(not is_pii(r.kind) for r in redacted[hid].redactions)
+        prompt = None if secret else _prompt(hunk, lanes[hid], shown[hid], redactor)
         if prompt is None:
             raw.append(hid)
             masked[hunk.path] = masked.get(hunk.path, 0) + 1
         else:
             prompts[hid] = prompt
     notes.extend(
-        f"{path}: {n} hunk(s) held a value the redactor masks; sent as redacted raw hunks, not condensed"
+        f"{path}: {n} hunk(s) held a secret the redactor masks; sent as redacted raw hunks, not condensed"
         for path, n in sorted(masked.items())
     )
     return CondensedHunks(
