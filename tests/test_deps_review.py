@@ -198,6 +198,8 @@ def test_other_hunks_of_the_change_still_go_raw(
     assert modes == [*[("package-lock.json", "condensed")] * 4, ("src/auth/x.py", "raw")]
     assert data["coverage"] == {**data["coverage"], "hunks_reviewed": 5, "condensed": 4}
     assert sorted(h["mode"] for h in data["hunks"]) == ["condensed"] * 4 + ["raw"]
+    assert main(["diff", "--patch", str(tmp_path / "change.diff"), "--fail-on", "none"]) == 0
+    assert "5 reviewed by a model (4 as condensed dependency changes)" in capsys.readouterr().out
 
 
 def test_a_corrupt_lockfile_hunk_is_sent_raw_with_a_note(

@@ -105,8 +105,8 @@ def _home(item: DepChange, hunks: Mapping[str, Hunk], shown: Mapping[str, list[D
 
 
 def _prompt(hunk: Hunk, lane: Lane, items: Sequence[DepChange], redactor: Redactor) -> PromptHunk | None:
-    """The hunk as its package changes, redacted; None when the redactor masks a value in the list
-    (and takes lines with it: one line per change no longer holds)."""
+    """The hunk as its package changes, redacted; None when redacting the list changes its number
+    of lines (a masked block took lines with it: one line per change no longer holds)."""
     texts = [" ".join(render_item(item, line=False).split()) for item in items] or [NOTHING_OF_ITS_OWN]
     numbers = [
         item.line if item.line is not None and not item.old_side and item.line in hunk.commentable else None
