@@ -242,7 +242,30 @@ def test_a_lockfile_hunk_holding_a_secret_goes_raw_and_redacted(
     assert token not in sent and "[REDACTED:" in sent
     modes = sorted(h["mode"] for h in data["hunks"])
     assert modes == ["condensed"] * 3 + ["raw"]
-    assert any("held a secret the redactor masks" in n for n in data["notes"])
+    assert any("package-lock.json: 1 hunk(s) sent as redacted raw hunks" in n for n in data["notes"])
+
+
+def test_a_hunk_sharing_a_package_with_a_secret_elsewhere_goes_raw_too(
+    fake: FakeOpenAI, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    token = "ghp_" + "Zq8xW3vN5mK2pL7rT9yB4cD6fG1hJ0sA3eU5"
+    patch = fix_counts(f"""\
+diff --git a/requirements.txt b/requirements.txt
+--- a/requirements.txt
++++ b/requirements.txt
+@@ -1,3 +1,2 @@
+ flask==3.0.0
+-mylib @ git+https://user:{token}@github.com/x/mylib.git
+ requests==2.31.0
+@@ -40,2 +39,3 @@
+ urllib3==2.2.0
++mylib==1.0.0
+ zipp==3.17.0
+""")
+    data = run(capsys, tmp_path, patch)
+    assert [h["mode"] for h in data["hunks"]] == ["raw", "raw"]  # the second one's old entry is the first's line
+    assert token not in json.dumps(reviews(fake))
+    assert any("requirements.txt: 2 hunk(s) sent as redacted raw hunks" in n for n in data["notes"])
 
 
 COMPOSER = fix_counts("""\

@@ -66,17 +66,20 @@ def condense_hunks(
             shown[home].append(item)
     prompts: dict[str, PromptHunk] = {}
     masked: dict[str, int] = {}
+    with_secret = {h for h in hunks if any(not is_pii(r.kind) for r in redacted[h].redactions)}
     for hid in result.covered:
         hunk = hunks[hid]
-        secret = any(not is_pii(r.kind) for r in redacted[hid].redactions)
-        prompt = None if secret else _prompt(hunk, lanes[hid], shown[hid], redactor)
+        # An item can carry values of another hunk of its file (the old side of a moved entry).
+        sources = {hid}.union(*(item.hunk_ids for item in shown[hid]))
+        prompt = None if sources & with_secret else _prompt(hunk, lanes[hid], shown[hid], redactor)
         if prompt is None:
             raw.append(hid)
             masked[hunk.path] = masked.get(hunk.path, 0) + 1
         else:
             prompts[hid] = prompt
     notes.extend(
-        f"{path}: {n} hunk(s) held a secret the redactor masks; sent as redacted raw hunks, not condensed"
+        f"{path}: {n} hunk(s) sent as redacted raw hunks, not condensed: they hold, or share a package "
+        "with a hunk that holds, a secret the redactor masks"
         for path, n in sorted(masked.items())
     )
     return CondensedHunks(
