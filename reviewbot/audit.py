@@ -52,8 +52,17 @@ def _scrub_value(value: Any, scrub: Callable[[str], str]) -> Any:
     return value
 
 
+END_EVENT = "run_end"
+
+
 class AuditLog:
-    """Append-only writer. ``sink`` None keeps events in memory only (tests, dry runs)."""
+    """Append-only writer. ``sink`` None keeps events in memory only (tests, dry runs).
+
+    ``run_end`` is always the last event: :func:`verify` only accepts a log that ends with
+    it, so cutting lines from the end shows. A caller with work after the review (the
+    Action's publishing) builds the log with ``defer_end=True``: the ``run_end`` the review
+    appends is held back, and :meth:`end` writes it after the caller's own events.
+    """
 
     def __init__(
         self,
@@ -61,18 +70,43 @@ class AuditLog:
         *,
         scrub: Callable[[str], str] | None = None,
         clock: Callable[[], float] = time.time,
+        defer_end: bool = False,
     ) -> None:
         self._sink = sink
         self._scrub = scrub or (lambda s: s)
         self._clock = clock
         self._prev = GENESIS
         self._seq = 0
+        self._defer_end = defer_end
+        self._held_end: dict[str, Any] | None = None
+        self._ended = False
         self.lines: list[str] = []
 
     def set_scrub(self, scrub: Callable[[str], str]) -> None:
         self._scrub = scrub
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
+        if self._ended:
+            raise ValueError(f"audit event {event!r} after {END_EVENT}")
+        if event == END_EVENT and self._defer_end:
+            if self._held_end is not None:
+                raise ValueError(f"a second {END_EVENT}")
+            self._held_end = dict(fields)
+            return {"event": event, **fields}
+        return self._write(event, fields)
+
+    def end(self, **extra: Any) -> None:
+        """Write the held ``run_end`` (with ``extra`` fields, e.g. what the publisher did)."""
+        if self._held_end is None:
+            raise ValueError(f"no {END_EVENT} to write")
+        fields, self._held_end, self._defer_end = {**self._held_end, **extra}, None, False
+        self._write(END_EVENT, fields)
+
+    @property
+    def holding_end(self) -> bool:
+        return self._held_end is not None
+
+    def _write(self, event: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         scrub = self._scrub
         record: dict[str, Any] = {
             k: scrub(v) if type(v) is str else _scrub_value(v, scrub) for k, v in fields.items()
@@ -96,6 +130,7 @@ class AuditLog:
             self._sink.flush()
         self._prev = record["hash"]
         self._seq += 1
+        self._ended = event == END_EVENT
         return record
 
 
@@ -166,14 +201,14 @@ def verify(path: Path) -> VerifyResult:
             return VerifyResult(False, count, "hash does not match the line's content", number)
         prev = claimed
         count += 1
-        ended = ended or record.get("event") == "run_end"
+        ended = record.get("event") == END_EVENT
     if count == 0:
         return VerifyResult(False, 0, "the audit file is empty", None)
     if not ended:
-        # The chain proves that no line was changed, removed or moved; only the run_end
-        # event proves that lines were not cut from the end.
+        # The chain proves that no line was changed, removed or moved; only a run_end as the
+        # last event proves that lines were not cut from the end.
         return VerifyResult(
-            False, count, "the chain is intact but has no run_end event: the log was cut short, "
-            "or the run stopped before its end", None
+            False, count, "the chain is intact but does not end with a run_end event: the log was cut "
+            "short, or the run stopped before its end", None
         )
     return VerifyResult(True, count)

@@ -318,6 +318,7 @@ class Coverage:
     escalated_reviewed: int = 0  # of those, reviewed again by the security lane
     escalated_over_budget: int = 0  # of those, not afforded (over-budget)
     escalated_not_sent: int = 0  # of those, not reviewed again for another reason (see escalations)
+    condensed: int = 0  # reviewed hunks of lockfiles and manifests, sent as their package changes
 
     @property
     def hunks_skipped(self) -> int:
@@ -364,6 +365,7 @@ class RunResult:
     policy_digest: str = ""
     cost_usd: tuple[tuple[str, float], ...] = ()  # lane -> estimated cost
     escalations: tuple[Escalation, ...] = ()  # sorted by path, hunk id
+    condensed: tuple[str, ...] = ()  # ids of the hunks sent (or planned) as condensed package changes, sorted
 
     @property
     def tokens_used(self) -> int:

@@ -10,12 +10,13 @@ hunk parsed is either reviewed or skipped with a reason. Model review plugs in b
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from .audit import AuditLog
 from .gcpause import paused_gc
-from .lanes.prompt import fixed_prompt_text, hunk_text
+from .lanes.condensed import condense_hunks
+from .lanes.prompt import PromptHunk, fixed_prompt_text, hunk_text
 from .models import (
     Coverage,
     Diff,
@@ -50,6 +51,9 @@ class Prepared:
     plan: Plan
     hunks_by_id: Mapping[str, Hunk]
     texts: Mapping[str, RedactedText]  # redacted diff body per routed hunk
+    # Dependency hunks sent as their package changes (mode condensed), and what the condensing noted.
+    condensed: Mapping[str, PromptHunk] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @paused_gc
@@ -79,6 +83,9 @@ def prepare(
     hunks_by_id = {h.id: h for h in diff.hunks}
     # Each hunk is redacted once: the prompt text and the local secret findings share it.
     redacted = {h.id: redactor.redact(h.body()) for h in diff.hunks}
+    deps = condense_hunks(diff, routes, redactor=redactor, redacted=redacted)
+    if deps.files:
+        audit.append("condensed", hunks=sorted(deps.prompts), raw=list(deps.raw), changes=deps.changes)
     texts: dict[str, RedactedText] = {}
     path_tokens: dict[str, int] = {}
     items = []
@@ -90,7 +97,8 @@ def prepare(
         texts[hunk.id] = body
         path = redactor.scrub(hunk.path)
         # Estimated on exactly the text the model lanes will send for this hunk.
-        shown = hunk_text(hunk, body)
+        condensed = deps.prompts.get(hunk.id)
+        shown = condensed.text() if condensed is not None else hunk_text(hunk, body)
         if path not in path_tokens:  # hunks of one file share the count of its path
             path_tokens[path] = estimator.count(path)
         items.append(PlanItem(hunk, route.lane, shown, fixed_tokens=path_tokens[path]))
@@ -126,7 +134,9 @@ def prepare(
         ],
         skipped=[{"hunk": s.hunk_id, "path": s.path, "reason": s.reason.value} for s in the_plan.skipped],
     )
-    return Prepared(diff, routes, route_skips, tuple(items), local, the_plan, hunks_by_id, texts)
+    return Prepared(
+        diff, routes, route_skips, tuple(items), local, the_plan, hunks_by_id, texts, deps.prompts, deps.notes
+    )
 
 
 def not_reviewed(prepared: Prepared, reason: SkipReason, detail: str) -> tuple[SkippedItem, ...]:
@@ -144,12 +154,14 @@ def coverage_of(
     reviewed: Sequence[str],
     fell_back: int = 0,
     escalations: Sequence[Escalation] = (),
+    condensed: Collection[str] = (),
 ) -> Coverage:
     """Units are hunks, plus one per item the source set aside: a file whole (binary, deleted,
     mode-only, ...) or a hunk it left out (``unchanged-since``).
 
     Escalations are counted on top: an escalated hunk was reviewed by the general lane
-    whether or not the security lane afforded it a second review.
+    whether or not the security lane afforded it a second review. ``condensed``: the hunks sent
+    as their package changes; those reviewed count as reviewed in mode condensed.
     """
     total = len(diff.hunks) + len(diff.skipped)
     by_reason = Counter(s.reason.value for s in skipped)
@@ -164,6 +176,7 @@ def coverage_of(
         escalated_reviewed=again,
         escalated_over_budget=over,
         escalated_not_sent=len(escalations) - again - over,
+        condensed=len(set(reviewed) & set(condensed)),
     )
 
 
@@ -193,7 +206,7 @@ def finish(
         )
     )
     escalated = tuple(sorted(escalations, key=Escalation.sort_key))
-    coverage = coverage_of(prepared.diff, skipped, reviewed, fell_back, escalated)
+    coverage = coverage_of(prepared.diff, skipped, reviewed, fell_back, escalated, prepared.condensed)
     assert coverage.hunks_reviewed + coverage.hunks_skipped == coverage.hunks_total, (
         f"coverage does not add up: {coverage}"
     )
@@ -216,7 +229,7 @@ def finish(
         lanes=tuple(lanes),
         usage_by_lane=tuple(sorted((usage_by_lane or {}).items())),
         model_called=model_called,
-        notes=tuple(notes),
+        notes=(*prepared.notes, *notes),
         hunks=prepared.diff.hunks,
         skipped=skipped,
         reviewed=tuple(sorted(set(reviewed))),
@@ -226,6 +239,7 @@ def finish(
         policy_digest=policy.digest,
         cost_usd=tuple(sorted((cost_usd or {}).items())),
         escalations=escalated,
+        condensed=tuple(sorted(prepared.condensed)),
     )
     for esc in escalated:  # the model's reason is not logged: the audit holds decisions, not model text
         audit.append(
@@ -259,6 +273,7 @@ def finish(
             "escalated_reviewed": coverage.escalated_reviewed,
             "escalated_over_budget": coverage.escalated_over_budget,
             "escalated_not_sent": coverage.escalated_not_sent,
+            "condensed": coverage.condensed,
         },
         tokens_used=result.tokens_used,
         findings=len(findings),

@@ -165,6 +165,7 @@ def review_with_models(
         safety_identifier=safety_identifier or make_safety_identifier(source, "local"),
         estimate=estimator.count,
         progress=on_progress,
+        condensed=prepared.condensed,
     )
     outcome = engine.run(replace(prepared.plan, requests=tuple(servable)), prepared.hunks_by_id)
     escalated = EscalationPass((), None)

@@ -204,6 +204,19 @@ def render(result: RunResult, fmt: str, *, scrub: Callable[[str], str], color: b
     return render_text(result, scrub=scrub, color=color)
 
 
+def check_writable(output: Path) -> None:
+    """Fail before any work (and any token spent) when the report could not be written."""
+    import os
+
+    parent = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise InputError(f"cannot write report to {output}: it is a directory")
+    if not parent.is_dir():
+        raise InputError(f"cannot write report to {output}: no directory {parent}")
+    if not os.access(output if output.exists() else parent, os.W_OK):
+        raise InputError(f"cannot write report to {output}: permission denied")
+
+
 def write_report(
     result: RunResult, *, fmt: str, output: Path | None, scrub: Callable[[str], str], color: bool
 ) -> None:

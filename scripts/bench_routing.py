@@ -13,7 +13,8 @@ default policy, it routes:
 and prints, for the path rules alone vs the full router (paths + content rules): fix commits caught
 (at least one hunk of the fix's ``fix_files`` on the security lane), fixed hunks caught, and the
 share of ordinary changed lines (lockfiles apart) and of estimated tokens on the security lane,
-with lockfiles raw vs condensed (:mod:`reviewbot.deps`).
+with lockfiles raw vs condensed (:mod:`reviewbot.deps`); and the security-lane lockfile hunks' text as
+the review path sends it (:mod:`reviewbot.lanes.condensed`: condensed, or raw where it cannot be) vs raw.
 
 Targets on the introducing changes: >= 75 % of fix commits caught with <= 25 % of ordinary
 non-lockfile changed lines on the security lane; lockfile tokens cut >= 10x by condensing.
@@ -27,7 +28,7 @@ import argparse
 import dataclasses
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +37,12 @@ sys.path.insert(0, str(ROOT))
 
 from reviewbot.deps import condense, is_dependency_file, render_condensed  # noqa: E402
 from reviewbot.diff import parse_diff  # noqa: E402
+from reviewbot.lanes.condensed import condense_hunks  # noqa: E402
+from reviewbot.lanes.prompt import prepare_hunk  # noqa: E402
 from reviewbot.models import Diff, DiffLine, Hunk, Lane, hunk_id  # noqa: E402
 from reviewbot.policy import parse_policy  # noqa: E402
 from reviewbot.policy.model import Policy  # noqa: E402
+from reviewbot.redact import Redactor  # noqa: E402
 from reviewbot.router import Router  # noqa: E402
 from reviewbot.tokens import get_estimator  # noqa: E402
 
@@ -123,6 +127,11 @@ class Cost:
     tokens_security: int = 0
     lock_tokens_raw: int = 0
     lock_tokens_condensed: int = 0
+    # what the review path sends (reviewbot.lanes.condensed): prompt text of security-lane lockfile hunks
+    sent_raw: int = 0
+    sent_condensed: int = 0
+    sent_hunks_condensed: int = 0
+    sent_hunks: int = 0
     hunks: int = 0
     hunks_security: int = 0
     commits_security: int = 0
@@ -159,7 +168,27 @@ def cost(router: Router, diffs: Iterable[Diff]) -> Cost:
             raw = set(condensed.raw)  # hunks that could not be condensed go to the lane as they are
             out.lock_tokens_condensed += sum(count(h.body()) for f in lock_files for h in f.hunks if h.id in raw)
         out.commits_security += any_security
+        if lock_files:
+            _review_path(router, diff, out, count)
     return out
+
+
+def _review_path(router: Router, diff: Diff, out: Cost, count: Callable[[str], int]) -> None:
+    """Tokens of the security-lane lockfile hunks as their raw prompt text vs as the review path sends them."""
+    redactor = Redactor.from_config(router.policy.redaction)
+    routes, _ = router.route_diff(diff)
+    redacted = {h.id: redactor.redact(h.body()) for h in diff.hunks}
+    condensed = condense_hunks(diff, routes, redactor=redactor, redacted=redacted)
+    lanes = {r.hunk_id: r.lane for r in routes}
+    for hunk in diff.hunks:
+        if lanes.get(hunk.id) is not Lane.SECURITY or not is_dependency_file(hunk.path):
+            continue
+        raw = prepare_hunk(hunk, Lane.SECURITY, path=redactor.scrub(hunk.path), body=redacted[hunk.id].text)
+        shown = condensed.prompts.get(hunk.id)
+        out.sent_hunks += 1
+        out.sent_hunks_condensed += shown is not None
+        out.sent_raw += count(raw.text())
+        out.sent_condensed += count((shown or raw).text())
 
 
 def paths_only(policy: Policy) -> Policy:
@@ -206,6 +235,11 @@ def main() -> int:
     print(
         f"\nlockfiles and manifests in ordinary commits: {spent.lock_lines} changed lines; security-lane tokens "
         f"raw {spent.lock_tokens_raw}, condensed {spent.lock_tokens_condensed} ({ratio:.1f}x less)"
+    )
+    sent_ratio = spent.sent_raw / spent.sent_condensed if spent.sent_condensed else float("inf")
+    print(
+        f"as the review path sends them: {spent.sent_hunks_condensed}/{spent.sent_hunks} security-lane lockfile "
+        f"hunks condensed; hunk text raw {spent.sent_raw}, sent {spent.sent_condensed} ({sent_ratio:.1f}x less)"
     )
     print("targets: introducing fix commits caught >= 75% with <= 25% of ordinary non-lockfile lines; lockfiles >= 10x")
     if args.misses and full_recall is not None:

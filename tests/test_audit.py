@@ -95,3 +95,38 @@ def test_lines_cut_from_the_end_are_detected(tmp_path, capsys):
     assert main(["audit", "verify", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: audit log incomplete") and "run_end" in err and "Traceback" not in err
+
+
+def test_an_event_after_run_end_fails_verification(tmp_path):
+    # A log whose tail after run_end was cut (the publish records) would otherwise still verify.
+    path = write_log(tmp_path / "a.jsonl")
+    with path.open("a") as fh:
+        lines = path.read_text().splitlines()
+        last = json.loads(lines[-1])
+        record = {"seq": 3, "ts": 1700000000.0, "event": "publish", "prev": last["hash"], "posted": 1}
+        record["hash"] = audit._digest(record)
+        fh.write(audit.canonical(record) + "\n")
+    result = audit.verify(path)
+    assert not result.ok and "does not end with a run_end" in (result.error or "")
+
+
+def test_deferred_end_is_written_after_later_events(tmp_path):
+    sink = io.StringIO()
+    log = audit.AuditLog(sink, clock=lambda: 1.0, defer_end=True)
+    log.append("run_start", source="x")
+    log.append("run_end", state="complete")
+    assert log.holding_end and len(log.lines) == 1
+    log.append("publish", posted=2)
+    log.end(published=True)
+    events = [json.loads(x) for x in sink.getvalue().splitlines()]
+    assert [e["event"] for e in events] == ["run_start", "publish", "run_end"]
+    assert events[-1]["state"] == "complete" and events[-1]["published"] is True
+    path = tmp_path / "d.jsonl"
+    path.write_text(sink.getvalue())
+    assert audit.verify(path).ok
+    try:
+        log.append("late")
+    except ValueError as exc:
+        assert "after run_end" in str(exc)
+    else:
+        raise AssertionError("an event after run_end was accepted")

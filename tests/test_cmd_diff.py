@@ -225,3 +225,19 @@ def test_negative_budget(capsys):
 def test_verbose_shows_traceback(tmp_path, capsys):
     code, _, err = run(capsys, "diff", "--patch", str(tmp_path / "missing.diff"), "--verbose")
     assert code == 2 and "Traceback" in err
+
+
+@pytest.mark.parametrize("where", ["missing-dir/report.json", "."])
+def test_an_unwritable_output_fails_before_any_model_call(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fakes.openai_server import running_fake
+
+    monkeypatch.chdir(tmp_path)
+    with running_fake(keys={"sk-test-output": "main"}) as fake:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-output")
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        code = main(["diff", "--patch", str(EXAMPLE), "--format", "json", "--output", where])
+        assert fake.requests == []  # not even the probe: no token is spent on a report that is lost
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: cannot write report to ") and "Traceback" not in err

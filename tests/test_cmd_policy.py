@@ -99,3 +99,13 @@ def test_policy_without_action_is_a_usage_error(capsys: pytest.CaptureFixture[st
         code = exc.code  # type: ignore[assignment]
     assert code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_check_notes_a_policy_without_security_routes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "budget-only.yml").write_text("version: 1\nbudget: {tokens_per_run: 5000}\n")
+    assert main(["policy", "check", "budget-only.yml"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("ok: budget-only.yml is valid (0 routes")
+    assert captured.err.startswith("note: no route sends anything to the security lane")
+    assert main(["policy", "check", str(ROOT / "policies" / "default.yml")]) == 0
+    assert capsys.readouterr().err == ""

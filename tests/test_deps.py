@@ -117,6 +117,7 @@ def test_npm_lockfile_fragments() -> None:
     assert "^ upgraded @typescript-eslint/types 8.55.0 -> 8.56.0 [line 1852]" in text
     assert "from git+ssh://git@github.com/someone/left-pad.git#5d4f1a2" in text
     assert "! integrity-changed ms 2.1.3 (hash changed, same version)" in text
+    assert "+ added lodash 4.17.21 (has an install script) [line 3608]" in text  # npm runs it on install
     assert (
         "source https://registry.npmjs.org/axios/-/axios-1.6.0.tgz -> https://evil.example.com/axios-1.6.0.tgz" in text
     )

@@ -279,3 +279,17 @@ def test_a_general_lane_served_by_the_security_model_does_not_escalate() -> None
     first, second = _run_both(engine, [g], [Lane.GENERAL])
     assert first.escalations == () and second.escalations == ()
     assert any("served by the security lane's model" in n for n in first.notes)
+
+
+def test_clean_reason_redacts_before_it_folds_or_cuts_with_the_real_redactor() -> None:
+    from reviewbot.policy.model import RedactionConfig
+    from reviewbot.redact import Redactor
+
+    scrub = Redactor.from_config(RedactionConfig()).scrub
+    body = "\n".join("MIIEowIBAAKCAQEA" + "x" * 48 for _ in range(8))
+    key = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----"
+    # a key block only reads as one with its lines; a token cut at the cap is no longer a token
+    for raw in (f"it holds\n{key}\nin code", "x" * 280 + " " + SECRET, f"token {SECRET[:10]}\u200b{SECRET[10:]}"):
+        cleaned = clean_reason(raw, scrub)
+        assert "MIIEowIBAAKCAQEA" not in cleaned and SECRET[-12:] not in cleaned and SECRET[:12] not in cleaned
+        assert "\n" not in cleaned and len(cleaned) <= 300

@@ -24,6 +24,7 @@ from reviewbot.models import (
     Severity,
     fingerprint,
 )
+from reviewbot.redact import Redactor
 from reviewbot.report.markdown import render_markdown
 from tests.fakes.github_server import FakeGitHub, RunningFake, file_entry, serve
 
@@ -85,6 +86,7 @@ class Env:
     def publisher(self, number: int = 7, login: str = "github-actions[bot]", **kw: object) -> ReviewPublisher:
         repo = self.gh.get_repo(self.fake.full_name)
         pull = repo.get_pull(number)
+        kw.setdefault("scrub", Redactor().scrub)
         return ReviewPublisher(pull, repo.get_commit(HEAD), bot_login=login, **kw)  # type: ignore[arg-type]
 
 
@@ -290,3 +292,15 @@ def test_unused_replace_guard() -> None:
     # dataclasses.replace keeps fingerprints: placement decisions never depend on identity.
     f = finding(3)
     assert replace(f, title="x").fingerprint == f.fingerprint
+
+
+def test_an_earlier_finding_in_a_hunk_not_reviewed_again_is_not_resolved(env: Env) -> None:
+    # A re-run that could not review the hunk (over budget, failed) reports nothing there: that
+    # proves nothing, so the earlier comment is neither reposted nor called resolved.
+    a, b = finding(3), finding(23, rule="eval")
+    env.publisher().publish([a, b], diff_of())
+    (hunk,) = [h for h in diff_of().hunks if 23 in h.commentable]
+    unreviewed = env.publisher().publish([], diff_of(), reviewed=())
+    assert unreviewed.resolved == () and unreviewed.posted == ()
+    rechecked = env.publisher().publish([a], diff_of(), reviewed=(hunk.id,))
+    assert [r.fingerprint for r in rechecked.resolved] == [b.fingerprint]

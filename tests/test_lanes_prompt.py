@@ -155,3 +155,23 @@ def test_safety_identifier_is_stable_and_opaque() -> None:
     a = safety_identifier("octo/repo", "alice")
     assert a == safety_identifier("octo/repo", "alice") != safety_identifier("octo/repo", "bob")
     assert "alice" not in a
+
+
+@pytest.mark.parametrize("field", ["title", "explanation", "fix"])
+def test_model_text_is_redacted_before_it_is_cut(field: str) -> None:
+    # A token that straddles the length cap: cut first, its head no longer looks like a token
+    # and would have been kept in clear.
+    from reviewbot.lanes.findings import MAX_TEXT
+    from reviewbot.redact import Redactor
+    from tests.lanes_helpers import SECRET
+
+    scrub = Redactor().scrub
+    assert SECRET not in scrub(SECRET)
+    filler = "x " * ((MAX_TEXT - 10 - (len("e\n\nSource: ") if field == "explanation" else 0)) // 2)
+    h, p = _prompt(SQL_HUNK_LINES)
+    raw = _raw(**{field: filler + SECRET})
+    (f,) = map_findings(raw, [(h, p)], model="m", lane=Lane.GENERAL, min_confidence=Confidence.LOW,
+                        scrub=scrub).findings
+    text = {"title": f.title, "explanation": f.body, "fix": f.fix or ""}[field]
+    assert len(text) <= MAX_TEXT
+    assert SECRET[:8] not in text, text[-40:]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from reviewbot.cli import main
-from tests.fakes.openai_server import input_text, running_fake
+from tests.fakes.openai_server import input_text, review_output, running_fake
 from tests.secret_corpus import Planted, as_added_diff, planted_secrets
 from tests.test_github_e2e import world  # noqa: F401  (the fake GitHub and a workflow's environment)
 
@@ -62,7 +62,13 @@ def hostile_reply(body: dict[str, Any]) -> str:
                 "fix": f"Remove it and rotate it:\n{leak}",
             }
         )
-    return json.dumps({"findings": findings})
+    # The general lane also escalates every hunk with the secret in its reason: that text goes on to
+    # the security prompt, the reports and the audit, and must be masked at every one of them.
+    escalations = [
+        {"hunk_id": h["hunk_id"], "needed": True, "reason": f"holds {PATHS[h['path']].context_text}"}
+        for h in json.loads(text)["hunks"]
+    ]
+    return review_output(body, findings, escalations)
 
 
 @pytest.fixture(scope="module")

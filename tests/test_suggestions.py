@@ -31,6 +31,7 @@ from reviewbot.models import (
     Severity,
     fingerprint,
 )
+from reviewbot.redact import Redactor
 from reviewbot.report.sarif import render_sarif
 from reviewbot.report.suggestion import Suggestion, suggestion_for
 from tests import test_github_e2e as e2e
@@ -225,8 +226,8 @@ def test_the_comment_body_carries_the_block_exactly() -> None:
     f = finding()
     s = suggestion_for(f, diff_of().hunks)
     assert isinstance(s, Suggestion)
-    assert comment_body(f, suggestion=s) == EXPECTED_BODY + marker(f.fingerprint)
-    plain = comment_body(f)
+    assert comment_body(f, scrub=Redactor().scrub, suggestion=s) == EXPECTED_BODY + marker(f.fingerprint)
+    plain = comment_body(f, scrub=Redactor().scrub)
     assert "```suggestion" not in plain and plain.endswith(marker(f.fingerprint))
 
 
@@ -249,7 +250,8 @@ def gh() -> Iterator[tuple[RunningFake, Github]]:
 def _publisher(gh: tuple[RunningFake, Github]) -> ReviewPublisher:
     running, client = gh
     repo = client.get_repo(running.fake.full_name)
-    return ReviewPublisher(repo.get_pull(7), repo.get_commit(HEAD), bot_login="github-actions[bot]")
+    return ReviewPublisher(repo.get_pull(7), repo.get_commit(HEAD), bot_login="github-actions[bot]",
+                           scrub=Redactor().scrub)
 
 
 def test_the_fake_github_accepts_the_suggestion_and_stores_the_body(gh: tuple[RunningFake, Github]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..models import Severity
-from ..session import Session, SessionOptions, exit_code_for, write_report
+from ..session import Session, SessionOptions, check_writable, exit_code_for, write_report
 
 FORMATS = ("text", "json", "sarif", "markdown", "github")
 
@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         audit_path=args.audit,
         verbose=bool(getattr(args, "verbose", False)),
     )
+    if args.output is not None:
+        check_writable(args.output)
     session = Session(options, progress=_progress if sys.stderr.isatty() else None)
     result = session.run()
     write_report(

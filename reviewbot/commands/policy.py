@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_OK
+from ..models import Lane
 from ..policy import load_policy, policy_schema
 
 
@@ -34,6 +36,14 @@ def _check(args: argparse.Namespace) -> int:
         f"{len(policy.exclude)} exclude patterns, default lane {policy.default_lane.value}, "
         f"digest {policy.digest[:12]})"
     )
+    if not any(r.lane is Lane.SECURITY for r in policy.routes) and policy.default_lane is not Lane.SECURITY:
+        # Valid, but a repository policy that only sets a budget silently drops every security route.
+        print(
+            f"note: no route sends anything to the security lane: every hunk goes to the "
+            f"{policy.default_lane.value} lane or is skipped. The shipped routes are in policies/default.yml "
+            "of reviewbot: copy them into this file to keep them.",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

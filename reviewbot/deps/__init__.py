@@ -3,7 +3,7 @@
 from .condense import compare_versions, condense, source_identity
 from .files import dependency_kind, is_dependency_file
 from .model import ChangeKind, CondensedDeps, DepChange, FileNote
-from .render import render_condensed
+from .render import render_condensed, render_item
 
 __all__ = [
     "ChangeKind",
@@ -15,5 +15,6 @@ __all__ = [
     "dependency_kind",
     "is_dependency_file",
     "render_condensed",
+    "render_item",
     "source_identity",
 ]

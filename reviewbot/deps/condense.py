@@ -203,6 +203,7 @@ def _compare(
                 new_version=entry.version,
                 new_source=entry.source,
                 line=entry.line,
+                detail="has an install script" if entry.other.get("hasInstallScript") == "true" else "",
                 hunk_ids=_ids(hunks_of, entry),
             )
         )

@@ -16,7 +16,12 @@ _MARK = {
 }
 
 
-def _item(item: DepChange) -> str:
+def render_item(item: DepChange, *, line: bool = True) -> str:
+    """One change as one line, e.g. ``^ upgraded lodash 4.17.20 -> 4.17.21 [line 12]``.
+
+    With ``line=False`` the ``[line N]`` suffix is left out for a line of the new file (the
+    prompt shows that number in front); a line of the old file keeps ``[old line N]``.
+    """
     versions = {
         ChangeKind.ADDED: f"{item.new_version or '?'}",
         ChangeKind.REMOVED: f"{item.old_version or '?'}",
@@ -25,7 +30,7 @@ def _item(item: DepChange) -> str:
         versions = ""
     elif item.old_version == item.new_version:
         versions = item.new_version or ""
-    text = f"  {_MARK[item.kind]} {item.kind.value} {item.name} {versions}".rstrip()
+    text = f"{_MARK[item.kind]} {item.kind.value} {item.name} {versions}".rstrip()
     if item.kind in (ChangeKind.SOURCE_CHANGED, ChangeKind.ADDED) and (item.new_source or item.old_source):
         if item.kind is ChangeKind.SOURCE_CHANGED:
             text += f" source {item.old_source or '?'} -> {item.new_source or '?'}"
@@ -33,7 +38,7 @@ def _item(item: DepChange) -> str:
             text += f" from {item.new_source}"
     if item.detail:
         text += f" ({item.detail})"
-    if item.line is not None:
+    if item.line is not None and (line or item.old_side):
         text += f" [{'old ' if item.old_side else ''}line {item.line}]"
     return text
 
@@ -55,7 +60,7 @@ def render_condensed(condensed: CondensedDeps) -> str:
         by_path.setdefault(item.path, []).append(item)
     for path in sorted(by_path):
         lines.append(f"{path} ({by_path[path][0].ecosystem}):")
-        lines.extend(_item(item) for item in by_path[path])
+        lines.extend("  " + render_item(item) for item in by_path[path])
     for note in condensed.notes:
         lines.append(f"note: {note.path}: {note.note}")
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,7 +111,7 @@ def place(finding: Finding, diff: Diff) -> tuple[int, int | None] | str:
 def comment_body(
     finding: Finding,
     *,
-    scrub: Callable[[str], str] = _identity,
+    scrub: Callable[[str], str],  # the redactor: required, so no publisher can forget it
     allowed_hosts: Sequence[str] = ("github.com",),
     suggestion: Suggestion | None = None,
 ) -> str:
@@ -190,7 +190,7 @@ class ReviewPublisher:
         commit: Commit,
         *,
         bot_login: str,
-        scrub: Callable[[str], str] = _identity,
+        scrub: Callable[[str], str],  # the redactor: required, so no publisher can forget it
         batch_size: int = DEFAULT_BATCH,
         allowed_hosts: Sequence[str] = ("github.com",),
     ) -> None:
@@ -223,14 +223,25 @@ class ReviewPublisher:
             planned.append(PlannedComment(f.fingerprint, f.path, line, start, body, single))
         return planned, not_inline
 
-    def publish(self, findings: Sequence[Finding], diff: Diff) -> PublishResult:
+    def publish(
+        self, findings: Sequence[Finding], diff: Diff, *, reviewed: Collection[str] | None = None
+    ) -> PublishResult:
+        """Post the new findings; ``reviewed`` holds the ids of the hunks a model saw in this run
+        (None: every hunk of ``diff``). An earlier comment is resolved only when its code left the
+        diff or its hunk was reviewed again without it: a hunk this run did not review (over
+        budget, failed, not selected) proves nothing about its earlier findings."""
         planned, not_inline = self.plan(findings, diff)
         existing = read_markers(self._pull, self._login)
         current = {f.fingerprint for f in findings}
+
+        def gone_or_rechecked(m: PostedMarker) -> bool:
+            hunk = _hunk_for(diff.hunks, m.path, m.line) if m.line is not None else None
+            return hunk is None or reviewed is None or hunk.id in reviewed
+
         resolved = tuple(
             ResolvedFinding(m.fingerprint, m.path, m.line)
             for fp, m in sorted(existing.items())
-            if fp not in current
+            if fp not in current and gone_or_rechecked(m)
         )
         already = tuple(sorted(fp for fp in current if fp in existing))
         todo = [c for c in planned if c.fingerprint not in existing]

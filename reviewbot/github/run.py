@@ -456,39 +456,45 @@ class _Run:
             self.notices.append(f"The earlier review state was not used: {loaded.reason}.")
 
         with self.artifacts.audit.open("w", encoding="utf-8") as sink:
-            audit = self.audit = AuditLog(sink, scrub=redactor.scrub)
-            result = self._review(audit, ctx, source, policy, scope, budget, skipped_why, filled.note)
-            carried = Carried((), ())
-            if not scope.full and loaded.state is not None:
-                carried = carry_findings(loaded.state.open, result.findings, result.reviewed, filled.diff)
-                result = dataclasses.replace(
-                    result, findings=tuple(sorted((*result.findings, *carried.findings), key=Finding.sort_key))
+            # run_end is held back until the publish event is written: it must be the log's last line.
+            audit = self.audit = AuditLog(sink, scrub=redactor.scrub, defer_end=True)
+            try:
+                result = self._review(audit, ctx, source, policy, scope, budget, skipped_why, filled.note)
+                carried = Carried((), ())
+                if not scope.full and loaded.state is not None:
+                    carried = carry_findings(loaded.state.open, result.findings, result.reviewed, filled.diff)
+                    result = dataclasses.replace(
+                        result, findings=tuple(sorted((*result.findings, *carried.findings), key=Finding.sort_key))
+                    )
+                if skipped_why is not None:
+                    self.notices.append(skipped_why)
+                    result = dataclasses.replace(result, state=RunState.SKIPPED)
+                elif source.files_truncated and result.state is RunState.COMPLETE:
+                    result = dataclasses.replace(result, state=RunState.PARTIAL)
+                extra_not_inline = tuple(
+                    NotInline(f.fingerprint, "GitHub shows no patch for this file, so it cannot take an inline comment")
+                    for f in result.findings if f.path in filled.filled
                 )
-            if skipped_why is not None:
-                self.notices.append(skipped_why)
-                result = dataclasses.replace(result, state=RunState.SKIPPED)
-            elif source.files_truncated and result.state is RunState.COMPLETE:
-                result = dataclasses.replace(result, state=RunState.PARTIAL)
-            extra_not_inline = tuple(
-                NotInline(f.fingerprint, "GitHub shows no patch for this file, so it cannot take an inline comment")
-                for f in result.findings if f.path in filled.filled
-            )
-            publish: PublishResult | None = None
-            summary: SummaryResult | None = None
-            if post:
-                publish, summary = self._publish(gh, ctx, info.head_sha, result, source, extra_not_inline,
-                                                 scope, budget, carried, filled.diff)
-                audit.append(
-                    "publish", posted=len(publish.posted), already_posted=len(publish.already_posted),
-                    not_inline=len(publish.not_inline), resolved=len(publish.resolved),
-                    review_ids=list(publish.review_ids), requests=publish.requests, read_only=publish.read_only,
-                    summary_comment=summary.comment_id if summary else None,
-                    summary_created=bool(summary and summary.created),
-                )
-            else:
-                why = "--no-post" if not self.options.post else "a fork's pull_request run has a read-only token"
-                self.notices.append(f"Nothing was posted to the pull request ({why}).")
-                audit.append("publish", posted=0, skipped=why)
+                publish: PublishResult | None = None
+                summary: SummaryResult | None = None
+                if post:
+                    publish, summary = self._publish(gh, ctx, info.head_sha, result, source, extra_not_inline,
+                                                     scope, budget, carried, filled.diff)
+                    audit.append(
+                        "publish", posted=len(publish.posted), already_posted=len(publish.already_posted),
+                        not_inline=len(publish.not_inline), resolved=len(publish.resolved),
+                        review_ids=list(publish.review_ids), requests=publish.requests, read_only=publish.read_only,
+                        summary_comment=summary.comment_id if summary else None,
+                        summary_created=bool(summary and summary.created),
+                    )
+                else:
+                    why = "--no-post" if not self.options.post else "a fork's pull_request run has a read-only token"
+                    self.notices.append(f"Nothing was posted to the pull request ({why}).")
+                    audit.append("publish", posted=0, skipped=why)
+                audit.end()
+            finally:
+                if audit.holding_end:  # publishing raised: the log still ends, and says so
+                    audit.end(publish_failed=True)
 
         not_inline = (*(publish.not_inline if publish else ()), *extra_not_inline)
         resolved = _resolved(publish, carried)
@@ -619,7 +625,7 @@ class _Run:
                 pull, repo.get_commit(head_sha), bot_login=login, scrub=self.redactor.scrub,
                 allowed_hosts=(ctx.github_host,),
             )
-            publish = publisher.publish(result.findings, source.diff)
+            publish = publisher.publish(result.findings, source.diff, reviewed=result.reviewed)
         except (GithubException, RequestException) as exc:
             raise _github_error(exc, "publishing the review") from None
         self.notices += [n for n in publish.notices if not publish.read_only]

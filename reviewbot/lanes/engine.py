@@ -52,7 +52,7 @@ from .errors import ErrorKind, LaneAuthError, LaneCallError, fatal_error
 from .findings import map_findings
 from .ledger import Ledger
 from .probe import served_below
-from .prompt import build_body, prepare_hunk
+from .prompt import PromptHunk, build_body, prepare_hunk
 from .retry import BackoffGate, RetryPolicy, call_with_retry
 from .reviewer import ModelReply, Reviewer
 from .schema import OutputInvalid, RawEscalation, asks_escalation, parse_review
@@ -70,9 +70,20 @@ MAX_REASON_CHARS = 300
 NO_REASON = "(no reason given)"
 
 
+MAX_REASON_INPUT = 20_000  # a longer reason is cut first: nothing of it past here is kept anyway
+
+
 def clean_reason(text: str, scrub: Callable[[str], RedactedText]) -> RedactedText:
-    """A model's escalation reason, safe to keep: one line, no hidden carriers or HTML comments, capped, redacted."""
-    folded = " ".join(clean_prompt_text(text, max_chars=4 * MAX_REASON_CHARS).split())
+    """A model's escalation reason, safe to keep: redacted, one line, no hidden carriers or HTML comments, capped.
+
+    The order matters. Hidden carriers go first (a zero-width character inside a secret would hide
+    it from the redactor, and removing it later would rejoin the secret); then the whole text is
+    redacted while it still has its lines (a private key block is only recognised as a block) and
+    before it is cut (half a token is no longer recognised); only then is it folded and capped,
+    and the short result is redacted once more.
+    """
+    visible = clean_prompt_text(text, max_chars=MAX_REASON_INPUT)
+    folded = " ".join(scrub(visible).split())
     return scrub(cap(folded, MAX_REASON_CHARS) or NO_REASON)
 
 
@@ -143,6 +154,7 @@ class Engine:
         retry: RetryPolicy | None = None,
         gate: BackoffGate | None = None,
         progress: Callable[[Progress], None] | None = None,
+        condensed: Mapping[str, PromptHunk] | None = None,
     ) -> None:
         self.policy = policy
         self.reviewer = reviewer
@@ -155,6 +167,7 @@ class Engine:
         self.retry = retry or RetryPolicy(max_attempts=policy.review.max_retries + 1)
         self.gate = gate or BackoffGate()
         self.progress = progress
+        self.condensed = dict(condensed or {})  # hunk id -> its package changes (mode condensed)
         self.timeout = policy.review.timeout_seconds
         self._lock = threading.Lock()
         self._routes = {r.lane: self._route_from(r) for r in resolutions}
@@ -294,14 +307,11 @@ class Engine:
         escalated: Mapping[str, RedactedText] | None = None,
     ) -> None:
         hunks = [all_hunks[h] for h in req.hunk_ids if h in all_hunks]
-        # A hunk the planner clipped is sent up to its kept line (findings past it cannot be placed).
-        clipped = {h.id: replace(h, lines=h.lines[:kept]) for h in hunks if (kept := req.lines_kept(h.id))}
         for missing in sorted(set(req.hunk_ids) - set(all_hunks)):
             out.skipped.append(SkippedItem("", SkipReason.FAILED, "hunk not in the diff", missing, req.lane))
         if not hunks:
             return
-        sent = [clipped.get(h.id, h) for h in hunks]
-        prompt = [(h, prepare_hunk(h, req.lane, path=self.redact(h.path), body=self.redact(h.body()))) for h in sent]
+        prompt = [self._prompt_hunk(h, req) for h in hunks]
         second_pass = escalated is not None
         if escalated is not None:
             prompt = [(h, replace(p, escalation_reason=escalated.get(h.id))) for h, p in prompt]
@@ -413,6 +423,18 @@ class Engine:
             out.reviewed.extend(h.id for h in hunks)
             self._collect_escalations(req, serving, parsed.escalations, hunks, out)
             return None
+
+    def _prompt_hunk(self, hunk: Hunk, req: PlannedRequest) -> tuple[Hunk, PromptHunk]:
+        """``hunk`` and what the model sees of it: its redacted lines, or its condensed package changes.
+
+        A hunk the planner clipped is sent up to its kept line (findings past it cannot be placed).
+        """
+        kept = req.lines_kept(hunk.id)
+        shown = self.condensed.get(hunk.id)
+        if shown is not None:
+            return hunk, replace(shown, lane=req.lane, lines=shown.lines[:kept] if kept else shown.lines)
+        sent = replace(hunk, lines=hunk.lines[:kept]) if kept else hunk
+        return sent, prepare_hunk(sent, req.lane, path=self.redact(sent.path), body=self.redact(sent.body()))
 
     def _collect_escalations(
         self,

@@ -3,7 +3,9 @@
 Everything a model wrote is untrusted: strings stay plain strings, pass through
 the redactor's ``scrub`` before they become a :class:`~reviewbot.models.Finding`,
 and publishers escape them later. A quote found on new-side lines inside the
-hunk's commentable range places the finding; otherwise it is kept unplaced.
+hunk's commentable range places the finding; otherwise it is kept unplaced. For a hunk sent
+condensed (:mod:`reviewbot.lanes.condensed`), the lines are its package changes, each numbered
+with the new-side line naming the package: a quote of one places the finding on that line.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..models import Confidence, Finding, Hunk, Lane, RedactedText, Severity, fingerprint
-from .prompt import NumberedLine, PromptHunk
+from .prompt import CONDENSED, NumberedLine, PromptHunk
 from .schema import RawFinding
 
 _WS = re.compile(r"\s+")
@@ -87,6 +89,12 @@ class Mapped:
     unplaced: int
 
 
+def _capped(scrub: Callable[[str], RedactedText], text: str) -> RedactedText:
+    """Redact, then cut: a cut first can split a secret so that the redactor no longer knows it,
+    and the part before the cut would be kept in clear (a cut placeholder reveals nothing)."""
+    return RedactedText(scrub(text)[:MAX_TEXT])
+
+
 def map_findings(
     raw: Sequence[RawFinding],
     hunks: Sequence[tuple[Hunk, PromptHunk]],
@@ -132,17 +140,18 @@ def map_findings(
                 path=hunk.path,
                 start_line=start,
                 end_line=end,
-                title=scrub(item.title[:MAX_TEXT]),
-                body=scrub(body[:MAX_TEXT]),
+                title=_capped(scrub, item.title),
+                body=_capped(scrub, body),
                 source=f"model:{model}",
                 fingerprint=fingerprint(category, hunk.path, scrub(snippet)),
                 cwe=f"CWE-{cwe_match.group(1)}" if cwe_match else None,
-                fix=scrub(item.fix[:MAX_TEXT]) if item.fix else None,
+                fix=_capped(scrub, item.fix) if item.fix else None,
                 hunk_id=hunk.id,
                 placed=placed,
                 lane=lane,
+                # a condensed hunk's lines are package changes, not code: nothing to replace
                 replacement=checked_replacement(item.replacement, item.quote, hunk, lines, scrub)
-                if placed
+                if placed and prompt_hunk.mode != CONDENSED
                 else None,
             )
         )

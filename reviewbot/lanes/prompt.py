@@ -20,7 +20,7 @@ from typing import Any
 from ..models import Hunk, Lane, RedactedText
 from .schema import text_format
 
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 
 _COMMON = """\
 You review one change (a pull request diff) for security weaknesses. You are one step of an \
@@ -61,6 +61,16 @@ diff markers; prefer added lines), fix (a concrete change, or null), replacement
 the fix changes exactly the quoted lines and the quote is whole lines: the complete new code of \
 those lines, with their indentation, applied as-is; otherwise null). Report each weakness \
 once.
+
+A hunk with "mode": "condensed" is a change to a dependency lockfile or manifest, shown not \
+as diff lines but as the package changes it makes, one per line: the new-side line number of \
+the line that names the package (blank when that line is not in the new file), a space, a \
+mark (+ added, - removed, ^ upgraded, v downgraded, ! source or integrity hash changed, ~ \
+other change), then the package, its versions and what else changed. Review it as a \
+supply-chain change: a package now resolved from a git URL, a tarball or another registry, an \
+integrity hash changed without a version change, a downgrade, a new package with install \
+scripts, a version with known vulnerabilities. Its quote is the whole line of the list, \
+copied without the line number.
 """
 
 _LANE_NOTE = {
@@ -91,10 +101,13 @@ def instructions(lane: Lane) -> str:
     return _COMMON + _LANE_NOTE.get(lane, _LANE_NOTE[Lane.GENERAL])
 
 
+CONDENSED = "condensed"  # PromptHunk.mode of a dependency hunk shown as its package changes
+
+
 @dataclass(frozen=True)
 class NumberedLine:
-    new_no: int | None  # None for a removed line
-    kind: str  # "+", "-" or " "
+    new_no: int | None  # None for a removed line (condensed: no new-side line names the package)
+    kind: str  # "+", "-" or " "; "" for a line of a condensed package list
     text: RedactedText
 
 
@@ -107,6 +120,8 @@ class PromptHunk:
     lines: tuple[NumberedLine, ...]
     # Why the general lane escalated this hunk (model output: redacted, sanitised, data only).
     escalation_reason: RedactedText | None = None
+    # "raw": the hunk's own lines; CONDENSED: its package changes (:mod:`reviewbot.lanes.condensed`).
+    mode: str = "raw"
 
     def text(self) -> RedactedText:
         width = max((len(str(ln.new_no)) for ln in self.lines if ln.new_no is not None), default=1)
@@ -126,6 +141,8 @@ class PromptHunk:
         }
         if self.escalation_reason is not None:
             data["escalation_reason"] = self.escalation_reason
+        if self.mode != "raw":
+            data["mode"] = self.mode
         return data
 
 

@@ -42,7 +42,9 @@ class Budget:
     tokens_per_pr: int = 200_000  # cap for the PR across all its runs
     tokens_per_run: int = 100_000  # cap for one run
     max_output_tokens_per_call: int = 4_000
-    reserve_for_security: float = 0.7  # share of the run budget kept for the security lane first
+    # Accepted and validated, but no effect yet: the planner already plans every security hunk first,
+    # against the whole run budget, so no share needs holding for it within a run.
+    reserve_for_security: float = 0.7
     max_hunk_tokens: int = 6_000  # a larger hunk is clipped at line boundaries
     # Share of the run budget the general lane's first pass leaves for hunks it escalates to
     # the security lane (the security lane's own hunks are planned first and may use it all).

@@ -155,7 +155,7 @@ POLICY_SPEC = Object(
                     minimum=0.0,
                     maximum=1.0,
                     default=_BUDGET.reserve_for_security,
-                    description="Share of the run budget kept for the security lane first.",
+                    description="Accepted, no effect yet: security hunks are planned first against the whole budget.",
                 ),
                 "reserve_for_escalation": Number(
                     minimum=0.0,

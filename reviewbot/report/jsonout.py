@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..gcpause import paused_gc
-from ..models import Escalation, Finding, Hunk, LaneResolution, PlannedRequest, Route, RunResult, SkippedItem
+from ..models import Escalation, Finding, Hunk, Lane, LaneResolution, PlannedRequest, Route, RunResult, SkippedItem
 
 REPORT_VERSION = 1
 
@@ -38,7 +38,8 @@ def _finding(f: Finding) -> dict[str, Any]:
     }
 
 
-def _hunk(h: Hunk, route: Route | None) -> dict[str, Any]:
+def _hunk(h: Hunk, route: Route | None, condensed: bool) -> dict[str, Any]:
+    sent = route is not None and route.lane is not Lane.SKIP
     return {
         "id": h.id,
         "path": h.path,
@@ -53,6 +54,8 @@ def _hunk(h: Hunk, route: Route | None) -> dict[str, Any]:
         "pattern": route.pattern if route else None,
         "matched_path": route.matched_path if route else None,
         "matched_line": route.matched_line if route else None,
+        # what a model lane is sent: "raw" (the hunk's lines), "condensed" (its package changes), or null
+        "mode": ("condensed" if condensed else "raw") if sent else None,
     }
 
 
@@ -102,6 +105,7 @@ def _lane(lane: LaneResolution) -> dict[str, Any]:
 
 def report_dict(result: RunResult) -> dict[str, Any]:
     routes = {r.hunk_id: r for r in result.routes}
+    condensed = set(result.condensed)
     plan = result.plan
     return {
         "version": REPORT_VERSION,
@@ -121,6 +125,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "escalated_reviewed": result.coverage.escalated_reviewed,
             "escalated_over_budget": result.coverage.escalated_over_budget,
             "escalated_not_sent": result.coverage.escalated_not_sent,
+            "condensed": result.coverage.condensed,
         },
         "lanes": [_lane(lane) for lane in sorted(result.lanes, key=lambda x: x.lane.value)],
         "budget": {
@@ -137,7 +142,7 @@ def report_dict(result: RunResult) -> dict[str, Any]:
             "estimated_cost_usd": {lane: round(cost, 6) for lane, cost in result.cost_usd},
         },
         "plan": {"requests": [_request(r) for r in plan.requests]},
-        "hunks": [_hunk(h, routes.get(h.id)) for h in result.hunks],
+        "hunks": [_hunk(h, routes.get(h.id), h.id in condensed) for h in result.hunks],
         "skipped": [_skipped(s) for s in result.skipped],
         "escalations": [_escalation(e) for e in sorted(result.escalations, key=Escalation.sort_key)],
         "findings": [_finding(f) for f in sorted(result.findings, key=Finding.sort_key)],

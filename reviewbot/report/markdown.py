@@ -103,6 +103,11 @@ def _coverage(result: RunResult) -> list[str]:
     ]
     if cov.skipped_by_reason:
         lines.append(f"- Skipped by reason: {_skip_reasons(result) or 'none'}")
+    if result.condensed:
+        lines.append(
+            f"- Dependency changes: {_plural(len(result.condensed), 'hunk')} of lockfiles and manifests condensed "
+            f"to their package changes for the model (mode condensed); {cov.condensed:,} of them reviewed"
+        )
     if result.model_called or cov.escalated:
         lines.append(escalation_line(result))
     for lane in sorted(result.lanes, key=lambda r: r.lane.value):

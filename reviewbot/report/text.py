@@ -22,6 +22,8 @@ from ..models import Lane, RunResult, RunState
 def coverage_line(result: RunResult) -> str:
     cov = result.coverage
     parts = [f"{cov.hunks_total} hunks", f"{cov.hunks_reviewed} reviewed by a model"]
+    if cov.condensed:
+        parts[-1] += f" ({cov.condensed} as condensed dependency changes)"
     for reason, n in cov.skipped_by_reason:
         parts.append(f"{n} {reason}")
     if cov.fell_back:
@@ -113,6 +115,9 @@ def render_text(result: RunResult, *, scrub: Callable[[str], str], color: bool, 
         if clipped:
             line += f", {clipped} hunk(s) clipped"
         console.print(t(line))
+    if result.condensed:
+        console.print(t(f"  dependency changes: {len(result.condensed)} hunk(s) of lockfiles and manifests "
+                        "condensed to their package changes for the model (mode condensed)"))
     over = Counter(s.lane.value if s.lane else "-" for s in plan.skipped)
     for lane_name, n in sorted(over.items()):
         console.print(t(f"  over budget: {n} {lane_name} hunk(s) could not be afforded", "yellow"))
