@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .audit import AuditLog
 from .gcpause import paused_gc
 from .lanes.condensed import condense_hunks
-from .lanes.prompt import PromptHunk, fixed_prompt_text, hunk_text
+from .lanes.prompt import PromptHunk, condensed_note_tokens, fixed_prompt_text, hunk_text
 from .models import (
     Coverage,
     Diff,
@@ -88,6 +88,7 @@ def prepare(
         audit.append("condensed", hunks=sorted(deps.prompts), raw=list(deps.raw), changes=deps.changes)
     texts: dict[str, RedactedText] = {}
     path_tokens: dict[str, int] = {}
+    note_tokens: int | None = None
     items = []
     for route in routes:
         if route.lane is Lane.SKIP:
@@ -101,7 +102,13 @@ def prepare(
         shown = condensed.text() if condensed is not None else hunk_text(hunk, body)
         if path not in path_tokens:  # hunks of one file share the count of its path
             path_tokens[path] = estimator.count(path)
-        items.append(PlanItem(hunk, route.lane, shown, fixed_tokens=path_tokens[path]))
+        # A condensed hunk's request also carries the instructions' note on condensed hunks.
+        note = 0
+        if condensed is not None:
+            if note_tokens is None:
+                note_tokens = condensed_note_tokens(estimator.count)
+            note = note_tokens
+        items.append(PlanItem(hunk, route.lane, shown, fixed_tokens=path_tokens[path], request_tokens=note))
     audit.append("redaction", counts=dict(redactor.counts()))
 
     local = secret_findings(diff, redactor, redacted)

@@ -41,6 +41,9 @@ class PlanItem:
     lane: Lane
     text: RedactedText  # rendered hunk text, one element per hunk line, joined by "\n"
     fixed_tokens: int = 0  # the hunk's framing that clipping cannot shrink (its path, ...)
+    # What the hunk adds, once, to the fixed part of any request holding it (the instructions'
+    # note on condensed dependency hunks): not part of the hunk, never clipped against its limit.
+    request_tokens: int = 0
 
 
 def _with_margin(tokens: int) -> int:
@@ -72,6 +75,7 @@ class _OpenRequest:
     input_tokens: int
     clipped: list[str]
     clip_at: list[tuple[str, int]]
+    extra: int = 0  # the largest ``request_tokens`` of its items, already counted in input_tokens
 
 
 def _clip(item: PlanItem, limit: int, count: Callable[[str], int]) -> tuple[int, int]:
@@ -141,20 +145,23 @@ def plan(
             if tokens > hunk_limit:
                 clipped_tokens, kept = _clip(item, hunk_limit - framing, lambda t: _with_margin(count(t)))
                 tokens = clipped_tokens + framing
+            joined = tokens + (max(0, item.request_tokens - current.extra) if current is not None else 0)
             fits_current = (
                 current is not None
-                and current.input_tokens + tokens <= max_request_input
-                and reserved + tokens <= cap
+                and current.input_tokens + joined <= max_request_input
+                and reserved + joined <= cap
             )
             if fits_current:
                 assert current is not None
                 current.hunk_ids.append(hunk.id)
-                current.input_tokens += tokens
-                reserved += tokens
-            elif reserved + overhead + tokens + max_output <= cap:
+                current.input_tokens += joined
+                current.extra = max(current.extra, item.request_tokens)
+                reserved += joined
+            elif reserved + overhead + item.request_tokens + tokens + max_output <= cap:
                 close(current)
-                current = _OpenRequest(lane, [hunk.id], overhead + tokens, [], [])
-                reserved += overhead + tokens + max_output
+                opened = overhead + item.request_tokens + tokens
+                current = _OpenRequest(lane, [hunk.id], opened, [], [], item.request_tokens)
+                reserved += opened + max_output
             else:
                 skipped.append(
                     SkippedItem(

@@ -21,7 +21,7 @@ from reviewbot import tokens
 from reviewbot.audit import verify
 from reviewbot.cli import main
 from reviewbot.diff import parse_diff
-from reviewbot.lanes.prompt import fixed_prompt_text, prepare_hunk
+from reviewbot.lanes.prompt import CONDENSED_NOTE, fixed_prompt_text, instructions, prepare_hunk
 from reviewbot.models import Lane, RedactedText
 from reviewbot.tokens import get_estimator
 from tests.fakes.github_server import file_entry
@@ -172,6 +172,12 @@ def test_the_security_lane_gets_the_condensed_list_not_the_raw_hashes(
     (request,) = data["plan"]["requests"]
     estimated = request["estimated_input_tokens"] - estimator.count(fixed_prompt_text(Lane.SECURITY))
     assert estimated * 5 < raw_tokens
+    # The note on condensed hunks comes after the lane's byte-stable prefix, and the plan counted it:
+    # the engine's estimate of what was sent is within what the plan reserved for it.
+    assert body["instructions"] == instructions(Lane.SECURITY, condensed=True)
+    assert body["instructions"] == instructions(Lane.SECURITY) + CONDENSED_NOTE
+    with_note = estimator.count(fixed_prompt_text(Lane.SECURITY, condensed=True))
+    assert request["estimated_input_tokens"] >= with_note + estimator.count(hunk["text"])
     usage = fake.usages[-1]  # the review call comes after the probes
     sent = usage["input_tokens"] - count_tokens(body["instructions"] + json.dumps(body["text"], sort_keys=True))
     assert sent * 5 < count_tokens(raw_text.text())

@@ -175,3 +175,25 @@ def test_model_text_is_redacted_before_it_is_cut(field: str) -> None:
     text = {"title": f.title, "explanation": f.body, "fix": f.fix or ""}[field]
     assert len(text) <= MAX_TEXT
     assert SECRET[:8] not in text, text[-40:]
+
+
+def test_the_condensed_note_is_sent_only_with_a_condensed_hunk_after_the_stable_prefix() -> None:
+    from dataclasses import replace
+
+    from reviewbot.lanes.prompt import CONDENSED, CONDENSED_NOTE, condensed_note_tokens
+    from reviewbot.tokens import conservative_count
+
+    _, p = _prompt(SQL_HUNK_LINES)
+    for lane in (Lane.SECURITY, Lane.GENERAL):
+        args = {"model": "m", "lane": lane, "max_output_tokens": 100, "safety_identifier": "s", "access_program": None}
+        plain = build_body(hunks=[p], **args)
+        mixed = build_body(hunks=[p, replace(p, hunk_id="h2", mode=CONDENSED)], **args)
+        assert plain["instructions"] == instructions(lane) and '"mode": "condensed"' not in plain["instructions"]
+        assert mixed["instructions"] == instructions(lane) + CONDENSED_NOTE == instructions(lane, condensed=True)
+        assert mixed["text"] == plain["text"]
+        repaired = build_body(hunks=[replace(p, mode=CONDENSED)], repair_error="bad", **args)
+        assert repaired["instructions"].startswith(mixed["instructions"])  # the repair note comes last
+        for count in (conservative_count, len):
+            with_note = count(fixed_prompt_text(lane, condensed=True))
+            assert with_note <= count(fixed_prompt_text(lane)) + condensed_note_tokens(count)
+

@@ -146,3 +146,34 @@ def test_with_a_reserve_the_general_lane_never_plans_into_it(n_sec, n_gen, budge
     assert security + general <= max(security, budget_tokens - reserve)
     planned = {h for r in p.requests for h in r.hunk_ids}
     assert len(planned) + len(p.skipped) == len(items)
+
+
+def test_request_tokens_count_once_per_request_and_never_against_the_hunk_limit():
+    # The condensed note travels in the instructions of any request holding such a hunk: the
+    # request pays it once, opened or joined, and it does not shrink what the hunk may show.
+    plain = item(make_hunk("app/p.py", 10), Lane.GENERAL)
+    deps = [PlanItem(h.hunk, h.lane, h.text, request_tokens=170)
+            for h in (item(make_hunk(f"lock/{n}.json", 10, language=None), Lane.GENERAL) for n in range(2))]
+    base = plan([plain], budget=Budget(), budget_tokens=100_000, count=count, prompt_overhead=OVERHEAD,
+                estimator="t")
+    with_deps = plan([plain, *deps], budget=Budget(), budget_tokens=100_000, count=count,
+                     prompt_overhead=OVERHEAD, estimator="t")
+    alone = plan(deps, budget=Budget(), budget_tokens=100_000, count=count, prompt_overhead=OVERHEAD,
+                 estimator="t")
+    plain_deps = plan([PlanItem(d.hunk, d.lane, d.text) for d in deps], budget=Budget(), budget_tokens=100_000,
+                      count=count, prompt_overhead=OVERHEAD, estimator="t")
+    (b,), (w,), (a,), (p,) = base.requests, with_deps.requests, alone.requests, plain_deps.requests
+    assert a.estimated_input_tokens == p.estimated_input_tokens + 170  # once, not once per hunk
+    both = b.estimated_input_tokens + p.estimated_input_tokens - OVERHEAD[Lane.GENERAL]
+    assert w.estimated_input_tokens == both + 170
+    assert with_deps.reserved_tokens == w.estimated_input_tokens + w.max_output_tokens
+    # Not charged against max_hunk_tokens: a hunk just within its limit is not clipped for it.
+    tight = Budget(max_hunk_tokens=count(deps[0].text) + count(deps[0].text) // 20 + 1 + HUNK_FRAMING_TOKENS)
+    clipped = plan(deps[:1], budget=tight, budget_tokens=100_000, count=count, prompt_overhead=OVERHEAD,
+                   estimator="t")
+    assert clipped.requests[0].clipped == ()
+    # Within a budget that affords the hunk but not the note, the request is not planned.
+    need = p.estimated_input_tokens - (count(deps[1].text) + count(deps[1].text) // 20 + 1 + HUNK_FRAMING_TOKENS)
+    short = plan(deps[:1], budget=Budget(), budget_tokens=need + Budget().max_output_tokens_per_call + 169,
+                 count=count, prompt_overhead=OVERHEAD, estimator="t")
+    assert short.requests == () and len(short.skipped) == 1

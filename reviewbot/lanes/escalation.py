@@ -94,6 +94,7 @@ def escalate(
             general[e.hunk_id].text,
             # the reason travels with the hunk as a JSON field: count it with the hunk's framing
             fixed_tokens=general[e.hunk_id].fixed_tokens + count(e.reason) + 8,
+            request_tokens=general[e.hunk_id].request_tokens,  # the condensed note, if it needs it
         )
         for e in wanted
     ]

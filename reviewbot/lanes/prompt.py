@@ -13,14 +13,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..models import Hunk, Lane, RedactedText
 from .schema import text_format
 
-PROMPT_VERSION = "3"
+PROMPT_VERSION = "4"
 
 _COMMON = """\
 You review one change (a pull request diff) for security weaknesses. You are one step of an \
@@ -61,7 +61,12 @@ diff markers; prefer added lines), fix (a concrete change, or null), replacement
 the fix changes exactly the quoted lines and the quote is whole lines: the complete new code of \
 those lines, with their indentation, applied as-is; otherwise null). Report each weakness \
 once.
+"""
 
+# Sent only in a request that holds a hunk of mode CONDENSED, after the lane's part (so the
+# shared prefix stays byte-identical); the planner counts it once per request holding one
+# (PlanItem.request_tokens).
+CONDENSED_NOTE = """\
 A hunk with "mode": "condensed" is a change to a dependency lockfile or manifest, shown not \
 as diff lines but as the package changes it makes, one per line: the new-side line number of \
 the line that names the package (blank when that line is not in the new file), a space, a \
@@ -96,9 +101,14 @@ If there is nothing to report, return {"findings": [], "escalations": []}. Answe
 }
 
 
-def instructions(lane: Lane) -> str:
-    """The byte-stable instructions for ``lane``: the shared part, then the lane's own."""
-    return _COMMON + _LANE_NOTE.get(lane, _LANE_NOTE[Lane.GENERAL])
+def instructions(lane: Lane, *, condensed: bool = False) -> str:
+    """The byte-stable instructions for ``lane``: the shared part, then the lane's own.
+
+    ``condensed``: the request holds a dependency hunk of mode CONDENSED; its note is
+    appended after the byte-stable prefix, which does not move.
+    """
+    text = _COMMON + _LANE_NOTE.get(lane, _LANE_NOTE[Lane.GENERAL])
+    return text + CONDENSED_NOTE if condensed else text
 
 
 CONDENSED = "condensed"  # PromptHunk.mode of a dependency hunk shown as its package changes
@@ -226,7 +236,7 @@ def build_body(
     repair_error: str | None = None,
 ) -> dict[str, Any]:
     """The ``responses.create`` keyword arguments of one review call."""
-    text = instructions(lane)
+    text = instructions(lane, condensed=any(h.mode == CONDENSED for h in hunks))
     if repair_error is not None:
         text += REPAIR_NOTE.format(error=repair_error[:200])  # after the stable prefix
     body: dict[str, Any] = {
@@ -253,6 +263,22 @@ def safety_identifier(repo: str, author: str) -> str:
     return "rb-" + hashlib.sha256(f"{repo}\0{author}".encode()).hexdigest()[:32]
 
 
-def fixed_prompt_text(lane: Lane) -> str:
-    """The part of every request that does not depend on the hunks (for the planner's overhead)."""
-    return instructions(lane) + json.dumps(text_format(lane), sort_keys=True) + build_input(())
+def fixed_prompt_text(lane: Lane, *, condensed: bool = False) -> str:
+    """The part of every request that does not depend on the hunks (for the planner's overhead).
+
+    ``condensed``: that of a request holding a CONDENSED hunk, whose instructions carry
+    :data:`CONDENSED_NOTE` (see :func:`condensed_note_tokens`).
+    """
+    return instructions(lane, condensed=condensed) + json.dumps(text_format(lane), sort_keys=True) + build_input(())
+
+
+def condensed_note_tokens(count: Callable[[str], int]) -> int:
+    """What a CONDENSED hunk adds, once, to its request's fixed part on any lane (``PlanItem.request_tokens``).
+
+    The difference of the two fixed texts as counted, not the note counted alone: a request
+    holding the note is estimated at least at ``count(fixed_prompt_text(lane, condensed=True))``.
+    """
+    return max(
+        max(0, count(fixed_prompt_text(lane, condensed=True)) - count(fixed_prompt_text(lane)))
+        for lane in (Lane.SECURITY, Lane.GENERAL)
+    )
