@@ -197,3 +197,14 @@ def test_the_condensed_note_is_sent_only_with_a_condensed_hunk_after_the_stable_
             with_note = count(fixed_prompt_text(lane, condensed=True))
             assert with_note <= count(fixed_prompt_text(lane)) + condensed_note_tokens(count)
 
+
+
+def test_each_output_field_is_explained_once_in_the_instructions_not_again_in_the_schema() -> None:
+    from reviewbot.lanes.schema import output_schema
+
+    for lane in (Lane.SECURITY, Lane.GENERAL):
+        schema = output_schema(lane)
+        assert '"description"' not in json.dumps(schema)  # structure only: the prose says what fields hold
+        for key, part in schema["properties"].items():
+            for name in part["items"]["properties"]:
+                assert f"{name} (" in instructions(lane) or f", {name}," in instructions(lane), (lane, key, name)

@@ -24,22 +24,21 @@ SCHEMA_NAME = "security_review"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 CONFIDENCES = ("high", "medium", "low")
 
+# Structure only: what each field holds, and its rules, is said once, in the instructions
+# (reviewbot.lanes.prompt), not again in per-field descriptions sent on every call.
 _FINDING_FIELDS: dict[str, Any] = {
-    "hunk_id": {"type": "string", "description": "id of the hunk the finding is in"},
-    "category": {"type": "string", "description": "short kebab-case category, e.g. sql-injection"},
-    "cwe": {"type": ["string", "null"], "description": "CWE id like CWE-89, or null"},
+    "hunk_id": {"type": "string"},
+    "category": {"type": "string"},
+    "cwe": {"type": ["string", "null"]},
     "severity": {"type": "string", "enum": list(SEVERITIES)},
     "confidence": {"type": "string", "enum": list(CONFIDENCES)},
-    "title": {"type": "string", "description": "one line"},
-    "explanation": {"type": "string", "description": "why this is exploitable"},
-    "source": {"type": "string", "description": "where attacker-controlled data enters"},
-    "sink": {"type": "string", "description": "where it does harm"},
-    "quote": {"type": "string", "description": "the offending line(s), copied exactly, without numbers"},
-    "fix": {"type": ["string", "null"], "description": "a concrete fix, or null"},
-    "replacement": {
-        "type": ["string", "null"],
-        "description": "the complete new code of exactly the quoted lines, or null",
-    },
+    "title": {"type": "string"},
+    "explanation": {"type": "string"},
+    "source": {"type": "string"},
+    "sink": {"type": "string"},
+    "quote": {"type": "string"},
+    "fix": {"type": ["string", "null"]},
+    "replacement": {"type": ["string", "null"]},
 }
 # Added after the first schema: an answer without it is read as null (it offers no suggestion,
 # the safe outcome). Every other key must be present, and no other key may be.
@@ -64,9 +63,9 @@ FINDINGS_SCHEMA: dict[str, Any] = {
 
 
 _ESCALATION_FIELDS: dict[str, Any] = {
-    "hunk_id": {"type": "string", "description": "id of the hunk (from the data)"},
-    "needed": {"type": "boolean", "description": "true: a security specialist should review this hunk again"},
-    "reason": {"type": ["string", "null"], "description": "one sentence: why it is security-relevant, or null"},
+    "hunk_id": {"type": "string"},
+    "needed": {"type": "boolean"},
+    "reason": {"type": ["string", "null"]},
 }
 
 GENERAL_SCHEMA_NAME = "general_review"
