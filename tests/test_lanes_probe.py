@@ -216,4 +216,4 @@ def test_base_url_from_the_environment_and_the_key_is_not_in_repr() -> None:
     )
     assert ep is not None and ep.base_url == "http://127.0.0.1:1/v1" and "sk-secret" not in repr(ep)
     empty = lane_endpoint(Lane.GENERAL, {"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": ""})
-    assert empty is not None and empty.base_url == "https://api.openai.com/v1"
+    assert empty is not None and empty.base_url == "https://api.openai.com/v1"  # the default, never contacted

@@ -39,7 +39,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "github"
-REAL_API = "https://api.github.com"
+REAL_API = "https://api.github.com"  # only rewritten to the fake's own URL in recorded fixtures, never contacted
 DOCS = "https://docs.github.com/rest"
 
 
