@@ -27,15 +27,10 @@ GENESIS = "0" * 64
 
 _RESERVED = ("seq", "ts", "event", "prev", "hash")
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_MAKE = getattr(json.encoder, "c_make_encoder", None)
 
 
 def canonical(obj: Mapping[str, Any]) -> str:
-    if _MAKE is None:  # pragma: no cover - Python built without the _json accelerator
-        return _ENCODER.encode(obj)
-    # What JSONEncoder.encode runs for a mapping, without its per-call set-up.
-    chunks = _MAKE({}, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", True, False, True)
-    return "".join(chunks(obj, 0))
+    return _ENCODER.encode(obj)
 
 
 def _digest(obj: Mapping[str, Any]) -> str:

@@ -174,15 +174,8 @@ _INDENT = "  "
 @functools.cache
 def _flat_encoder(level: int) -> Callable[[Any], str]:
     """C-speed encoder for a container of scalars whose items sit at indentation ``level``."""
-    encoder = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=("," + "\n" + _INDENT * level, ": "))
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # pragma: no cover - Python built without the _json accelerator
-        return encoder.encode
-    # What JSONEncoder.encode calls for such an encoder, built once instead of on every call.
-    chunks = make(
-        {}, encoder.default, json.encoder.encode_basestring, None, ": ", encoder.item_separator, True, False, True
-    )
-    return lambda value: "".join(chunks(value, 0))
+    # Without ``indent`` the standard encoder runs in C; the separator carries the indentation.
+    return json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=("," + "\n" + _INDENT * level, ": ")).encode
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
