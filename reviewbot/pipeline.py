@@ -68,6 +68,7 @@ def prepare(
     prompt_overhead: Mapping[Lane, int] | None = None,
     reserve_for_escalation: int = 0,
 ) -> Prepared:
+    counted_before = Counter(dict(redactor.counts()))  # the redactor may have masked text already
     routes, route_skips = Router(policy).route_diff(diff)
     for route in routes:
         audit.append(
@@ -109,7 +110,9 @@ def prepare(
                 note_tokens = condensed_note_tokens(estimator.count)
             note = note_tokens
         items.append(PlanItem(hunk, route.lane, shown, fixed_tokens=path_tokens[path], request_tokens=note))
-    audit.append("redaction", counts=dict(redactor.counts()))
+    # What this stage masked: the redactor counts every occurrence it ever replaced, and the same
+    # diff may have been prepared before (the Action checks that a call fits a remaining budget).
+    audit.append("redaction", counts=dict(sorted((Counter(dict(redactor.counts())) - counted_before).items())))
 
     local = secret_findings(diff, redactor, redacted)
     overhead = dict(prompt_overhead or {lane: estimator.count(fixed_prompt_text(lane)) for lane in LANE_ORDER})

@@ -69,3 +69,13 @@ def test_audit_redaction_counts_include_hunks_no_model_sees() -> None:
     (event,) = [json.loads(line) for line in audit.lines if '"event":"redaction"' in line]
     assert event["counts"] == {"github-pat": 2}
     assert {f.path for f in prepared.local_findings} == {"src/auth/login.py", "docs/setup.md"}  # type: ignore[attr-defined]
+
+
+def test_audit_redaction_counts_are_this_preparation_s_own() -> None:
+    # reviewbot github may prepare the diff once to see whether a call fits the PR's remaining
+    # budget, then again for the run, with the same redactor: the run's counts must not double.
+    redactor = Redactor()
+    _prepare(redactor)
+    audit, _ = _prepare(redactor)
+    (event,) = [json.loads(line) for line in audit.lines if '"event":"redaction"' in line]
+    assert event["counts"] == {"github-pat": 2}
