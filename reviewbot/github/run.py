@@ -620,7 +620,7 @@ class _Run:
             login = self.bot_login or resolve_bot_login(gh, configured=_value(self.env, ENV_BOT_LOGIN)).login
             self.bot_login = login
             repo = gh.get_repo(ctx.repository)
-            pull = self.pull = repo.get_pull(source.info.number)
+            pull = self.pull = self.pull or repo.get_pull(source.info.number)  # read once, in _prior
             publisher = ReviewPublisher(
                 pull, repo.get_commit(head_sha), bot_login=login, scrub=self.redactor.scrub,
                 allowed_hosts=(ctx.github_host,),
