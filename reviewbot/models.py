@@ -11,8 +11,9 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NewType
+from typing import NewType, overload
 
 # Text that has been through the redactor. The prompt builder and every
 # publisher accept only this type, so forgetting to redact is a type error.
@@ -106,6 +107,84 @@ class DiffLine:
     new_no: int | None
 
 
+class HunkLines(Sequence[DiffLine]):
+    """A hunk's lines, kept as their unified-diff text and made into :class:`DiffLine` values on
+    first use.
+
+    The diff parser builds one per hunk: most hunks of a large diff are only redacted, routed,
+    counted and reported, which the text serves without an object per line. ``text`` is every
+    line as its marker (``+``, ``-`` or a space), its text and ``\\n``; the numbers run from
+    ``old_start`` and ``new_start``. It compares and hashes as the tuple of its lines.
+    """
+
+    __slots__ = ("_lines", "new_start", "old_start", "text")
+
+    def __init__(self, text: str, old_start: int, new_start: int) -> None:
+        self.text = text
+        self.old_start = old_start
+        self.new_start = new_start
+        self._lines: tuple[DiffLine, ...] | None = None
+
+    def rows(self) -> list[str]:
+        """Each line as its marker and text (no ``\\n``)."""
+        rows = self.text.split("\n")
+        rows.pop()  # the text ends with "\n"
+        return rows
+
+    def markers(self, kind: str) -> int:
+        """How many lines have the marker ``kind`` (one character), counted on the text."""
+        return self.text.count("\n" + kind) + self.text.startswith(kind)
+
+    def _all(self) -> tuple[DiffLine, ...]:
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = tuple(_numbered(self.rows(), self.old_start, self.new_start))
+        return lines
+
+    def __len__(self) -> int:
+        return self.text.count("\n")
+
+    def __iter__(self) -> Iterator[DiffLine]:
+        return iter(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> DiffLine: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[DiffLine, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> DiffLine | tuple[DiffLine, ...]:
+        return self._all()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HunkLines):
+            return self.text == other.text and (self.old_start, self.new_start) == (other.old_start, other.new_start)
+        if isinstance(other, tuple):
+            return self._all() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
+def _numbered(rows: Sequence[str], old_no: int, new_no: int) -> Iterator[DiffLine]:
+    for row in rows:
+        kind = row[:1]
+        if kind == "+":
+            yield DiffLine("+", row[1:], None, new_no)
+            new_no += 1
+        elif kind == "-":
+            yield DiffLine("-", row[1:], old_no, None)
+            old_no += 1
+        else:
+            yield DiffLine(" ", row[1:], old_no, new_no)
+            old_no += 1
+            new_no += 1
+
+
 @dataclass(frozen=True)
 class Hunk:
     id: str
@@ -117,18 +196,24 @@ class Hunk:
     new_start: int
     new_len: int
     section: str
-    lines: tuple[DiffLine, ...]
+    lines: Sequence[DiffLine]  # a tuple, or HunkLines (the parser's, read on first use)
     commentable: frozenset[int]
     language: str | None
 
     # Counted once per hunk (the planner's risk order and every report ask again).
     @functools.cached_property
     def added(self) -> int:
-        return [ln.kind for ln in self.lines].count("+")
+        lines = self.lines
+        if type(lines) is HunkLines:
+            return lines.markers("+")
+        return [ln.kind for ln in lines].count("+")
 
     @functools.cached_property
     def removed(self) -> int:
-        return [ln.kind for ln in self.lines].count("-")
+        lines = self.lines
+        if type(lines) is HunkLines:
+            return lines.markers("-")
+        return [ln.kind for ln in lines].count("-")
 
     @property
     def header(self) -> str:
@@ -136,7 +221,17 @@ class Hunk:
 
     def body(self) -> str:
         """The hunk's lines as unified-diff text (no header)."""
-        return "".join([f"{ln.kind}{ln.text}\n" for ln in self.lines])
+        lines = self.lines
+        if type(lines) is HunkLines:
+            return lines.text
+        return "".join([f"{ln.kind}{ln.text}\n" for ln in lines])
+
+    def rows(self) -> list[str]:
+        """Each line as its marker and text: ``body()`` split into lines."""
+        lines = self.lines
+        if type(lines) is HunkLines:
+            return lines.rows()
+        return [ln.kind + ln.text for ln in lines]
 
 
 def hunk_id(path: str, header: str, body: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from unidiff.patch import PatchedFile
 
 from ..errors import DiffParseError
-from ..models import DiffLine, FileStatus, Hunk, hunk_id
+from ..models import DiffLine, FileStatus, Hunk, HunkLines, hunk_id
 
 _SUBPROJECT = "Subproject commit "
 _BLANK = ("\n", "\r\n", "\r")
@@ -62,13 +62,11 @@ def read_hunks(
         new_left = h.target_length
         fast = _plain_hunk(lines, i, h.source_length, h.added, h.removed)
         id_text: str | None = None
-        if fast is not None:
+        body: list[DiffLine] = []
+        if fast is not None:  # its text is its body: the lines are made only if asked for
             seg, id_text = fast
             i += len(seg)
-            body = _plain_lines(seg, old_no, new_no)
             old_left = new_left = 0
-        else:
-            body = []
         parts: list[str] = []
         while old_left > 0 or new_left > 0:
             raw = lines[i]
@@ -100,7 +98,7 @@ def read_hunks(
                 new_left -= 1
             parts.append(kind + text)
         _check_end(lines, i, n, origin, header_no, offset)
-        if not body:
+        if not body and not id_text:
             continue  # "@@ -1,0 +1,0 @@": a header with no line, nothing to review or lose
         old_start = h.source_start
         old_len = h.source_length
@@ -118,7 +116,7 @@ def read_hunks(
                 new_start=new_start,
                 new_len=new_len,
                 section=h.section_header.strip(),
-                lines=tuple(body),
+                lines=HunkLines(id_text, old_start, new_start) if id_text else tuple(body),
                 commentable=frozenset(range(new_start, new_start + new_len)),
                 language=language,
             )
@@ -152,25 +150,6 @@ def _plain_hunk(
     if plus != added or minus != removed or plus + minus + space != n:
         return None
     return seg, joined
-
-
-def _plain_lines(seg: Sequence[str], old_no: int, new_no: int) -> list[DiffLine]:
-    """DiffLines of a plain hunk (see :func:`_plain_hunk`), numbered from ``old_no`` / ``new_no``."""
-    out: list[DiffLine] = []
-    append = out.append
-    for raw in seg:
-        kind = raw[0]
-        if kind == "+":
-            append(DiffLine("+", raw[1:-1], None, new_no))
-            new_no += 1
-        elif kind == "-":
-            append(DiffLine("-", raw[1:-1], old_no, None))
-            old_no += 1
-        else:
-            append(DiffLine(" ", raw[1:-1], old_no, new_no))
-            old_no += 1
-            new_no += 1
-    return out
 
 
 def _check_end(lines: Sequence[str], i: int, n: int, origin: str, header_no: int, offset: int) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import Hunk, Lane, RedactedText
+from ..models import Hunk, HunkLines, Lane, RedactedText
 from .schema import text_format
 
 PROMPT_VERSION = "4"
@@ -202,6 +202,8 @@ def hunk_text(hunk: Hunk, body: RedactedText) -> RedactedText:
     red = body.split("\n")
     if red and red[-1] == "" and body.endswith("\n"):
         red.pop()
+    if type(lines) is HunkLines and body == lines.text:  # nothing masked: the parser's own lines
+        return _numbered_text(red, lines.new_start)
     kinds = [ln.kind for ln in lines]
     if len(red) != len(lines) or not _MARKERS.issuperset(kinds) or [r[:1] for r in red] != kinds:
         return prepare_hunk(hunk, Lane.GENERAL, path=RedactedText(""), body=body).text()
@@ -215,6 +217,20 @@ def hunk_text(hunk: Hunk, body: RedactedText) -> RedactedText:
 
 
 _MARKERS = frozenset("+- ")
+
+
+def _numbered_text(rows: list[str], new_start: int) -> RedactedText:
+    """:func:`hunk_text` of rows that are a parsed hunk's own lines (markers ``+``, ``-``, space)."""
+    kinds = [r[:1] for r in rows]
+    shown = len(rows) - kinds.count("-")  # lines with a new-side number, from new_start on
+    if not shown:
+        return RedactedText("\n".join([" " * 2 + r for r in rows]))
+    last = new_start + shown - 1
+    width = max(len(str(last)), len(str(new_start)))
+    blank = " " * (width + 1)
+    numbers = iter([f"{n:>{width}} " for n in range(new_start, last + 1)])
+    column = [blank if k == "-" else next(numbers) for k in kinds]
+    return RedactedText("\n".join(map(str.__add__, column, rows)))
 
 
 def build_input(hunks: Sequence[PromptHunk]) -> str:
