@@ -51,7 +51,9 @@ END_EVENT = "run_end"
 
 
 class AuditLog:
-    """Append-only writer. ``sink`` None keeps events in memory only (tests, dry runs).
+    """Append-only writer. ``sink`` None keeps events in memory only (tests, dry runs), unless
+    ``keep`` is False: then nothing asked for the log (``reviewbot diff`` without ``--audit``)
+    and events are only checked (reserved names, nothing after ``run_end``), never written.
 
     ``run_end`` is always the last event: :func:`verify` only accepts a log that ends with
     it, so cutting lines from the end shows. A caller with work after the review (the
@@ -66,8 +68,10 @@ class AuditLog:
         scrub: Callable[[str], str] | None = None,
         clock: Callable[[], float] = time.time,
         defer_end: bool = False,
+        keep: bool = True,
     ) -> None:
         self._sink = sink
+        self._write_lines = sink is not None or keep
         self._scrub = scrub or (lambda s: s)
         self._clock = clock
         self._prev = GENESIS
@@ -102,6 +106,8 @@ class AuditLog:
         return self._held_end is not None
 
     def _write(self, event: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        if not self._write_lines:
+            return self._check_only(event, fields)
         scrub = self._scrub
         record: dict[str, Any] = {
             k: scrub(v) if type(v) is str else _scrub_value(v, scrub) for k, v in fields.items()
@@ -124,6 +130,15 @@ class AuditLog:
             self._sink.write(line + "\n")
             self._sink.flush()
         self._prev = record["hash"]
+        self._seq += 1
+        self._ended = event == END_EVENT
+        return record
+
+    def _check_only(self, event: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        for reserved in _RESERVED:
+            if reserved in fields:
+                raise ValueError(f"audit field name {reserved!r} is reserved")
+        record = {**fields, "seq": self._seq, "event": event}
         self._seq += 1
         self._ended = event == END_EVENT
         return record

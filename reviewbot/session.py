@@ -81,7 +81,7 @@ class Session:
             except OSError as exc:
                 raise InputError(f"cannot write audit file {self.options.audit_path}: {exc.strerror}") from exc
         try:
-            return self._run(AuditLog(sink, scrub=self.redactor.scrub))
+            return self._run(AuditLog(sink, scrub=self.redactor.scrub, keep=False))
         finally:
             if sink is not None:
                 sink.close()

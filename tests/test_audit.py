@@ -3,6 +3,8 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from reviewbot import audit
 from reviewbot.cli import main
 
@@ -130,3 +132,30 @@ def test_deferred_end_is_written_after_later_events(tmp_path):
         assert "after run_end" in str(exc)
     else:
         raise AssertionError("an event after run_end was accepted")
+
+
+def test_a_log_nobody_asked_for_is_checked_but_not_written():
+    # `reviewbot diff` without --audit: no line is built, but misuse still fails as it would with a file.
+    scrubbed: list[str] = []
+    log = audit.AuditLog(None, scrub=lambda s: scrubbed.append(s) or s, keep=False)
+    log.append("run_start", source="x")
+    log.append("route", hunk="h1", path="a.py")
+    assert log.lines == [] and scrubbed == []
+    with pytest.raises(ValueError, match="reserved"):
+        log.append("route", seq=4)
+    log.append("run_end", state="complete")
+    with pytest.raises(ValueError, match="after run_end"):
+        log.append("publish", posted=1)
+
+
+def test_diff_without_audit_flag_still_writes_no_file_and_with_it_a_verified_log(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    patch = tmp_path / "p.diff"
+    patch.write_text("--- a/app.py\n+++ b/app.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n")
+    assert main(["diff", "--patch", str(patch), "--offline", "--format", "json"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.diff"]
+    assert main(["diff", "--patch", str(patch), "--offline", "--format", "json", "--audit", "a.jsonl"]) == 0
+    result = audit.verify(tmp_path / "a.jsonl")
+    assert result.ok
+    events = [json.loads(x)["event"] for x in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert events[0] == "run_start" and "route" in events and events[-1] == "run_end"
