@@ -172,20 +172,21 @@ class ContentRules:
         if combined is None:
             return None
         mask = masker_for(hunk.language)
+        rows = hunk.rows()  # marker and text of each line: no line objects for a hunk nothing matches
         best: tuple[int, int, _Alternative] | None = None  # (hunk line index, start, alternative)
-        for kind in ("+", "-"):
-            side = [(i, ln) for i, ln in enumerate(hunk.lines) if ln.kind in (" ", kind)]
-            changed = [k for k, (_, ln) in enumerate(side) if ln.kind == kind]
+        for kind, other in (("+", "-"), ("-", "+")):
+            side = [i for i, r in enumerate(rows) if r[:1] != other]  # the context and this kind
+            changed = [k for k, i in enumerate(side) if rows[i][:1] == kind]
             if not changed:
                 continue
-            masked = mask("\n".join(ln.text for _, ln in side)).split("\n")
-            text = "\n".join(masked[k] for k in changed)
+            masked = mask("\n".join([rows[i][1:] for i in side])).split("\n")
+            text = "\n".join([masked[k] for k in changed])
             found = combined.first(text)
             if found is None:
                 continue
             which, start = found
             row = changed[text.count("\n", 0, start)]
-            index = side[row][0]
+            index = side[row]
             if best is None or index < best[0]:
                 best = (index, start, combined.alternatives[which])
         if best is None:
