@@ -30,14 +30,24 @@ PR = diff(
 CASES = [
     # a push that changes one added line of the first hunk
     ("edit-own-line", diff(("app.py", "@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n")), ["app.py:1"]),
-    # a merge of the base branch: lines the PR did not add (a base change at line 20, and a context line)
+    # a merge of the base branch: lines outside every PR hunk (a base change at line 20, another file)
     ("base-merge", diff(("app.py", "@@ -18,3 +18,4 @@\n r\n s\n+base\n t\n"), ("other.py", "@@ -1 +1 @@\n-o\n+p\n")),
      []),
-    ("base-merge-in-context", diff(("app.py", "@@ -3,3 +3,3 @@\n c\n-d\n+D\n e\n")), []),
+    # a line of the hunk's context changed (a merge editing it, or a push reverting a PR line to the base):
+    # the model is sent that context, so the hunk is reviewed again
+    ("context-line-changed", diff(("app.py", "@@ -3,3 +3,3 @@\n c\n-d\n+D\n e\n")), ["app.py:1"]),
+    # an edit of the line right after the hunk's last context line: counted by its added line, outside
+    ("edit-next-to-hunk", diff(("app.py", "@@ -5,2 +5,2 @@\n e\n-f0\n+f\n")), []),
     # a pure deletion of a line the PR had added, next to its other added line
     ("delete-own-line", diff(("app.py", "@@ -1,4 +1,3 @@\n a\n b\n-X\n c\n")), ["app.py:1"]),
-    # a file GitHub shows without a patch: every PR hunk of it
+    # a pure deletion between two context lines of the hunk, and one right after its last line (its edge)
+    ("delete-in-context", diff(("app.py", "@@ -4,3 +4,2 @@\n d\n-gone\n e\n")), ["app.py:1"]),
+    ("delete-at-edge", diff(("app.py", "@@ -5,2 +5 @@\n e\n-gone\n")), ["app.py:1"]),
+    ("delete-past-edge", diff(("app.py", "@@ -6,2 +6 @@\n f\n-gone\n")), []),
+    # a file GitHub shows without a patch, or renamed: every PR hunk of it
     ("no-patch", diff(("util.py", None)), ["util.py:10"]),
+    ("renamed", parse_github_files([{"filename": "util.py", "previous_filename": "u.py", "status": "renamed",
+                                     "patch": "@@ -40 +40 @@\n-x\n+y\n"}]), ["util.py:10"]),
     ("nothing", diff(), []),
 ]
 

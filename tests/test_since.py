@@ -12,7 +12,7 @@ import pytest
 
 from reviewbot.cli import build_parser, main
 from reviewbot.diff import parse_diff
-from reviewbot.diff.since import hunk_is_touched, select_touched, touched
+from reviewbot.diff.since import changes_since, select_touched, touches
 from reviewbot.errors import GitError
 from reviewbot.models import SkipReason
 from reviewbot.sources import GitSource
@@ -202,10 +202,13 @@ diff --git a/f.py b/f.py
     ("delta_hunk", "expected"),
     [
         ("@@ -2,0 +2 @@\n+b\n", [1]),  # the added line itself
-        ("@@ -4 +4 @@\n-d0\n+d\n", [1]),  # a line of its context
-        ("@@ -5 +4,0 @@\n-gone\n", [1]),  # a deletion right after its last line
+        ("@@ -4 +4 @@\n-d0\n+d\n", [1]),  # a line of its context (a revert to the base becomes context)
+        ("@@ -5 +4,0 @@\n-gone\n", [1]),  # a pure deletion right after its last line (its edge)
         ("@@ -6 +5,0 @@\n-gone\n", []),  # one line further: not this hunk
+        ("@@ -21 +20,0 @@\n-gone\n", [21]),  # a pure deletion right before its first line (its edge)
         ("@@ -21,2 +21 @@\n t\n-u\n", [21]),  # the branch's own deletion, still new since REV
+        ("@@ -5 +5 @@\n-e0\n+e\n", []),  # an edit right after it counts by its added line, outside it
+        ("@@ -20 +20 @@\n-s0\n+s\n", []),  # the same right before the second hunk
         ("@@ -30 +29 @@\n-y\n+z\n", []),  # outside every hunk
     ],
 )
@@ -215,8 +218,24 @@ def test_which_branch_hunks_a_delta_touches(delta_hunk: str, expected: list[int]
     kept = select_touched(branch, delta, detail="d")
     assert [h.new_start for h in kept.hunks] == expected
     assert len(kept.hunks) + len(kept.skipped) == len(branch.hunks)
-    where = touched(delta).get("f.py")
-    assert [h.new_start for h in branch.hunks if hunk_is_touched(h, where)] == expected
+    changes = changes_since(delta)
+    assert [h.new_start for h in branch.hunks if touches(h, changes)] == expected
+
+
+@pytest.mark.parametrize(
+    "delta_file",
+    [
+        "diff --git a/g.py b/f.py\nsimilarity index 100%\nrename from g.py\nrename to f.py\n",
+        "diff --git a/g.py b/f.py\nsimilarity index 90%\nrename from g.py\nrename to f.py\n--- a/g.py\n+++ b/f.py\n"
+        "@@ -40 +40 @@\n-y\n+z\n",
+        "diff --git a/f.py b/f.py\nold mode 100644\nnew mode 100755\n",
+    ],
+    ids=["renamed", "renamed-and-edited-elsewhere", "mode-only"],
+)
+def test_a_file_changed_in_a_way_not_visible_per_line_selects_all_its_hunks(delta_file: str) -> None:
+    branch = parse_diff(BRANCH, origin="test")
+    kept = select_touched(branch, parse_diff(delta_file.encode(), origin="test"), detail="d")
+    assert [h.new_start for h in kept.hunks] == [1, 21] and kept.skipped == ()
 
 
 def test_readme_documents_every_diff_option_of_the_help() -> None:

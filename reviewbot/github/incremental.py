@@ -3,10 +3,9 @@
 Pure functions over :class:`~reviewbot.models.Diff` values:
 
 * :func:`select_hunks`: of the PR's own diff (base...head), the hunks that touch a line
-  changed since the last reviewed head (the compare last...head): an added line by its
-  head line number must be an added line of the PR hunk; a pure deletion counts for the
-  PR hunk at that position. A merge of the base branch therefore selects nothing of the
-  base's. Hunks an earlier run left unreviewed (their content keys) are selected too.
+  changed since the last reviewed head (the compare last...head), by the one rule
+  :mod:`reviewbot.diff.since` also applies to ``reviewbot diff --since``; hunks an
+  earlier run left unreviewed (their content keys) are selected too.
 * :func:`carry_findings`: earlier findings whose code is still in the PR's diff and was
   not reviewed again stay open (never reposted); those the model saw again and no longer
   reports, or whose code is gone, are resolved.
@@ -18,85 +17,15 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..models import Diff, FileStatus, Finding, Hunk, SkipReason
+from ..diff.since import changes_since, touches
+from ..models import Diff, Finding, Hunk
 from ..report.markdown import ResolvedFinding
 from .state import OpenFinding
-
-# A delta file set aside for one of these reasons changed in a way we cannot see line by line.
-_OPAQUE = frozenset({SkipReason.NO_PATCH, SkipReason.RENAME_ONLY, SkipReason.COPY_ONLY, SkipReason.MODE_ONLY})
 
 
 def content_key(hunk: Hunk) -> str:
     """Path and lines, without the header: the same hunk keeps its key when edits above shift it."""
     return hashlib.sha256(f"{hunk.path}\0{hunk.body()}".encode("utf-8", "surrogatepass")).hexdigest()[:24]
-
-
-@dataclass(frozen=True)
-class Changes:
-    """Lines changed since the last reviewed head, per path, on the head side."""
-
-    added: dict[str, frozenset[int]]
-    gaps: dict[str, frozenset[int]]  # a deletion sits just before this head line
-    whole: frozenset[str]  # paths changed in a way not visible per line (no patch, renamed)
-
-
-def changed_lines(delta: Diff) -> Changes:
-    added: dict[str, set[int]] = {}
-    gaps: dict[str, set[int]] = {}
-    whole: set[str] = set()
-    for f in delta.files:
-        if f.status in (FileStatus.RENAMED, FileStatus.COPIED):
-            whole.add(f.path)
-        for h in f.hunks:
-            next_new = h.new_start
-            pending = False
-            for ln in h.lines:
-                if ln.kind == "-":
-                    pending = True
-                    continue
-                if ln.new_no is not None:
-                    if pending and ln.kind != "+":  # a pure deletion (a - run replaced by + lines is an edit)
-                        gaps.setdefault(f.path, set()).add(ln.new_no)
-                    pending = False
-                    if ln.kind == "+":
-                        added.setdefault(f.path, set()).add(ln.new_no)
-                    next_new = ln.new_no + 1
-            if pending:
-                gaps.setdefault(f.path, set()).add(next_new)
-    for s in delta.skipped:
-        if s.hunk_id is None and s.reason in _OPAQUE:
-            whole.add(s.path)
-    return Changes(
-        {p: frozenset(v) for p, v in added.items()}, {p: frozenset(v) for p, v in gaps.items()}, frozenset(whole)
-    )
-
-
-def _touches(hunk: Hunk, changes: Changes) -> bool:
-    if hunk.path in changes.whole:
-        return True
-    added = changes.added.get(hunk.path, frozenset())
-    if any(ln.kind == "+" and ln.new_no in added for ln in hunk.lines):
-        return True
-    gaps = changes.gaps.get(hunk.path, frozenset())
-    if not gaps:
-        return False
-    # A deletion since the last head counts for this hunk when it sits next to the hunk's own changes.
-    mine: set[int] = set()
-    pending = False
-    for ln in hunk.lines:
-        if ln.kind == "-":
-            pending = True
-            continue
-        if ln.new_no is None:
-            continue
-        if pending:
-            mine.add(ln.new_no)
-            pending = False
-        if ln.kind == "+":
-            mine.update((ln.new_no, ln.new_no + 1))
-    if pending or hunk.new_len == 0:
-        mine.add(hunk.new_start + hunk.new_len)
-    return bool(mine & gaps)
 
 
 @dataclass(frozen=True)
@@ -108,12 +37,12 @@ class Selection:
 
 
 def select_hunks(pr: Diff, delta: Diff, carry_keys: Iterable[str] = ()) -> Selection:
-    changes = changed_lines(delta)
+    changes = changes_since(delta)
     carry = set(carry_keys)
     selected: list[str] = []
     changed = carried = 0
     for h in pr.hunks:
-        if _touches(h, changes):
+        if touches(h, changes):
             selected.append(h.id)
             changed += 1
         elif content_key(h) in carry:

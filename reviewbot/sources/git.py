@@ -76,7 +76,8 @@ class GitSource:
     * ``since``: of those hunks, only the ones that touch a line changed since
       that revision (``git diff [--cached] <since>``: the same new side, so the
       same line numbers); the others are skipped as ``unchanged-since``
-      (:func:`reviewbot.diff.since.select_touched`, the rule of DESIGN.md §5a).
+      (:func:`reviewbot.diff.since.select_touched`, the rule of DESIGN.md §5a,
+      the same the Action's re-review applies).
     """
 
     def __init__(
