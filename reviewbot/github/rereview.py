@@ -20,7 +20,16 @@ from github.Repository import Repository
 from ..diff import parse_github_files
 from ..models import Diff, Finding, RunResult, SkipReason
 from .incremental import Selection, content_key, open_finding, select_hunks, subset
-from .state import MAX_LISTED, MAX_OPEN_FINDINGS, CommentView, LoadedState, ReviewState, StateKey, load_state
+from .state import (
+    MAX_LISTED,
+    MAX_OPEN_FINDINGS,
+    CommentView,
+    LoadedState,
+    ReviewState,
+    StateKey,
+    fitted,
+    load_state,
+)
 
 COMPARE_FILE_LIMIT = 300  # the compare API lists at most 300 files
 # Hunks a run left unreviewed for one of these reasons are reviewed by the next run.
@@ -93,6 +102,8 @@ def decide_scope(
         return full_scope(pr, loaded.reason)
     if not state.findings_complete:
         return full_scope(pr, "the last run had more open findings than the state can carry")
+    if not state.unreviewed_complete:
+        return full_scope(pr, "the last run left more hunks unreviewed than the state can carry")
     if state.policy_digest != policy_digest:
         return full_scope(pr, "the base branch's policy changed since the last review")
     since = state.head_sha
@@ -233,7 +244,7 @@ def next_state(
         ordered = sorted(set(fps), key=lambda fp: (fp not in current, fp))
         return tuple(sorted(ordered[:MAX_LISTED]))
 
-    return ReviewState(
+    return fitted(ReviewState(
         repository=repository,
         pull_number=pull_number,
         head_sha=head_sha,
@@ -248,4 +259,4 @@ def next_state(
         last_state=result.state.value,
         spend_verified=budget.verified,
         findings_complete=complete,
-    )
+    ))
