@@ -283,7 +283,7 @@ class Route:
     hunk_id: str
     path: str
     lane: Lane
-    rule: str  # policy rule name, "SECURITY_PATHS", "exclude" or "default"
+    rule: str  # policy rule name, "SECURITY_PATHS", "exclude", "default" or "escalated-earlier"
     pattern: str | None = None
     matched_path: str | None = None  # which path matched (new, or old for a rename)
     matched_line: str | None = None  # content rules: the line that matched

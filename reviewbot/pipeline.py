@@ -56,6 +56,13 @@ class Prepared:
     notes: tuple[str, ...] = ()
 
 
+ESCALATED_RULE = "escalated-earlier"
+
+
+def _owed(route: Route) -> Route:
+    return Route(route.hunk_id, route.path, Lane.SECURITY, ESCALATED_RULE, None, route.path, None)
+
+
 @paused_gc
 def prepare(
     diff: Diff,
@@ -67,9 +74,18 @@ def prepare(
     audit: AuditLog,
     prompt_overhead: Mapping[Lane, int] | None = None,
     reserve_for_escalation: int = 0,
+    owed_security: Collection[str] = (),
 ) -> Prepared:
+    """Route, redact and plan ``diff``.
+
+    ``owed_security``: ids of hunks an earlier run's general model escalated whose security review is
+    still owed (the Action's state carries them): routed to the security lane (rule
+    :data:`ESCALATED_RULE`) unless the policy skips them.
+    """
     counted_before = Counter(dict(redactor.counts()))  # the redactor may have masked text already
     routes, route_skips = Router(policy).route_diff(diff)
+    if owed_security:
+        routes = tuple(_owed(r) if r.hunk_id in owed_security and r.lane is Lane.GENERAL else r for r in routes)
     for route in routes:
         audit.append(
             "route",

@@ -8,7 +8,7 @@ a whole never spends more than ``budget_tokens``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 
 from .audit import AuditLog
@@ -77,6 +77,7 @@ def review_with_models(
     safety_identifier: str | None,
     notes: Sequence[str],
     reviewer: Reviewer | None = None,
+    owed_security: Collection[str] = (),
 ) -> RunResult:
     notes = list(notes)
     endpoints = {cfg.name: ep for cfg in policy.lanes if (ep := lane_endpoint(cfg.name, env)) is not None}
@@ -102,7 +103,7 @@ def review_with_models(
         # so `audit verify` can tell a run that stopped from a log that was cut short.
         stopped = prepare(
             diff, policy, redactor=redactor, estimator=estimator, budget_tokens=ledger.snapshot().remaining,
-            audit=audit,
+            audit=audit, owed_security=owed_security,
         )
         probe_usage = dict(ledger.snapshot().by_lane)
         finish(
@@ -131,7 +132,7 @@ def review_with_models(
     )
     prepared = prepare(
         diff, policy, redactor=redactor, estimator=estimator, budget_tokens=remaining, audit=audit,
-        reserve_for_escalation=reserve,
+        reserve_for_escalation=reserve, owed_security=owed_security,
     )
     unserved = {r.lane for r in resolutions if r.served_by is None}
     servable = [r for r in prepared.plan.requests if r.lane not in unserved]

@@ -7,7 +7,7 @@ process, with the environment passed in (never read behind the caller's back).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -141,11 +141,13 @@ def review_diff(
     progress: Callable[[str], None] = lambda _m: None,
     safety_identifier: str | None = None,
     notes: Sequence[str] = (),
+    owed_security: Collection[str] = (),
 ) -> RunResult:
     """The core of every run (`reviewbot diff` and `reviewbot github`): diff in, RunResult out.
 
     Offline (asked for, or no API key) and dry runs plan and report without any network call;
     otherwise the model lanes probe, then review the plan within ``budget_tokens``.
+    ``owed_security``: hunk ids whose security review an earlier run owes (see :func:`prepare`).
     """
     notes = list(notes)
     if not diff.hunks and not diff.skipped:
@@ -157,12 +159,13 @@ def review_diff(
         return review_with_models(
             diff, policy, env=env, redactor=redactor, audit=audit, source=source, head_sha=head_sha,
             budget_tokens=budget_tokens, progress=progress, safety_identifier=safety_identifier, notes=notes,
+            owed_security=owed_security,
         )
     estimator = get_estimator(allow_download=False)
     # The same plan a real run would make: the general lane leaves the escalation reserve.
     prepared = prepare(
         diff, policy, redactor=redactor, estimator=estimator, budget_tokens=budget_tokens, audit=audit,
-        reserve_for_escalation=escalation_reserve(policy.budget, budget_tokens),
+        reserve_for_escalation=escalation_reserve(policy.budget, budget_tokens), owed_security=owed_security,
     )
     if offline:
         why = "--offline" if has_api_key(env) else "no API key is set (OPENAI_API_KEY)"

@@ -306,3 +306,24 @@ def test_the_action_states_escalations_in_outputs_summary_and_audit(
     audit = Path(outputs["audit-file"])
     assert verify(audit).ok
     assert any(json.loads(line)["event"] == "escalation" for line in audit.read_text().splitlines())
+
+
+def test_an_owed_security_review_routes_a_general_hunk_but_never_one_the_policy_skips() -> None:
+    from reviewbot.audit import AuditLog
+    from reviewbot.diff import parse_diff
+    from reviewbot.pipeline import ESCALATED_RULE, prepare
+    from reviewbot.policy import load_policy
+    from reviewbot.redact import Redactor
+    from reviewbot.tokens import CONSERVATIVE
+
+    diff = parse_diff(
+        "--- a/src/app/views.py\n+++ b/src/app/views.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n"
+        "--- a/docs/guide.md\n+++ b/docs/guide.md\n@@ -1 +1 @@\n-old\n+new\n"
+    )
+    policy = load_policy(None, cwd=Path("/nonexistent"), env={})
+    ids = {h.path: h.id for h in diff.hunks}
+    prepared = prepare(diff, policy, redactor=Redactor(), estimator=CONSERVATIVE, budget_tokens=10**6,
+                       audit=AuditLog(), owed_security=set(ids.values()))
+    lanes = {r.path: (r.lane.value, r.rule) for r in prepared.routes}
+    assert lanes["src/app/views.py"] == ("security", ESCALATED_RULE)
+    assert lanes["docs/guide.md"][0] == "skip"  # the policy's skip and exclude routes still win

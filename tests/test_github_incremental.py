@@ -122,3 +122,60 @@ def test_the_state_stays_small_with_many_findings() -> None:
     )
     assert len(state.open) == MAX_OPEN_FINDINGS and not state.findings_complete  # the next run reviews everything
     assert len(render_block(state, state_key({ENV_STATE_KEY: "k"}))) < 40_000
+
+
+def _state_for(pr: Diff, result: Any) -> Any:
+    from reviewbot.github.rereview import RunBudget, full_scope, next_state
+    from reviewbot.github.state import LoadedState
+
+    return next_state(
+        repository="octo/demo", pull_number=7, head_sha="1" * 40, policy_digest="d",
+        loaded=LoadedState(None, "", False),
+        budget=RunBudget(100, 100, 100, 0, True), result=result, pr=pr, scope=full_scope(pr, "first"),
+        posted=[], resolved=[], cost_usd=0.0,
+    )
+
+
+def test_a_run_that_leaves_thousands_of_hunks_unreviewed_still_fits_its_state_in_the_summary() -> None:
+    # Before: every unreviewed hunk's key went into the block, which then outgrew the summary comment,
+    # so the state was lost and the per-PR budget with it. Now the list is capped, and the next run,
+    # which cannot know what was left, reviews everything under a state that still verifies.
+    from reviewbot.github.rereview import decide_scope
+    from reviewbot.github.state import ENV_STATE_KEY, LoadedState, parse_block, render_block, state_key
+    from reviewbot.github.summary import SUMMARY_LIMIT
+    from reviewbot.models import Coverage, Plan, RunResult, RunState, SkippedItem, SkipReason
+
+    files = [(f"src/m{i}.py", f"@@ -0,0 +1,1 @@\n+x = {i}\n") for i in range(3000)]
+    big = diff(*files)
+    skipped = tuple(SkippedItem(h.path, SkipReason.OVER_BUDGET, "budget", hunk_id=h.id) for h in big.hunks)
+    result = RunResult((), (), Plan((), (), 0, "conservative"), Coverage(3000, 0, skipped), RunState.PARTIAL,
+                       skipped=skipped)
+    state = _state_for(big, result)
+    key = state_key({ENV_STATE_KEY: "k"})
+    block = render_block(state, key)
+    assert len(block) + 10_000 + 200 <= SUMMARY_LIMIT  # with the shortest report run.py writes under it
+    assert not state.unreviewed_complete and len(state.unreviewed) < 3000
+    parsed = parse_block(block)
+    assert not isinstance(parsed, str) and parsed.state == state
+    scope = decide_scope(None, None, big, head_sha="1" * 40,  # type: ignore[arg-type]  # no call: a full review
+                         loaded=LoadedState(state, "", True), policy_digest="d", full_asked=False)
+    assert scope.full and "more hunks unreviewed than the state can carry" in scope.reason
+
+
+def test_findings_on_very_long_paths_still_fit_the_state_in_the_summary() -> None:
+    from reviewbot.github.state import ENV_STATE_KEY, render_block, state_key
+    from reviewbot.github.summary import SUMMARY_LIMIT
+    from reviewbot.models import Coverage, Plan, RunResult, RunState
+
+    long_dir = "/".join(["d" * 200] * 10)
+    files = [(f"{long_dir}/f{i}.py", "@@ -0,0 +1,1 @@\n+eval(x)\n") for i in range(60)]
+    pr = diff(*files)
+    findings = tuple(
+        Finding("code-injection", Severity.MEDIUM, Confidence.HIGH, h.path, 1, 1, "t", "b", "model:m", f"{i:032x}",
+                hunk_id=h.id)
+        for i, h in enumerate(pr.hunks)
+    )
+    result = RunResult(findings, (), Plan((), (), 0, "conservative"), Coverage(60, 60, ()), RunState.COMPLETE)
+    state = _state_for(pr, result)
+    assert len(render_block(state, state_key({ENV_STATE_KEY: "k"}))) + 10_000 + 200 <= SUMMARY_LIMIT
+    assert not state.findings_complete  # what was cut is said, and the next run reviews everything

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -421,3 +422,51 @@ def test_a_rerun_on_the_same_head_calls_no_model(rr: tuple[World, History], caps
     assert w.openai is not None and w.openai.bodies()[start:] == []
     assert f"No new commits since {h.head[:7]}: 0 hunks; 3 hunks were reviewed in earlier runs" in plain(
         summary_body(w))
+
+
+def test_an_escalation_that_failed_is_made_on_the_next_push(
+    rr: tuple[World, History], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Push 1: the general model escalates the views.py hunk, and the security lane's answer to the
+    # escalation is unusable, so the review it owes is not made. Push 2 touches only login.py: the
+    # state carries the owed review, and that hunk now goes to the security lane by itself.
+    from tests.fakes.openai_server import review_output, wants_escalations
+    from tests.test_github_e2e import model_reply
+
+    w, h = rr
+    assert w.openai is not None
+
+    def reply(body: dict[str, Any]) -> str:
+        if body.get("input") == "ping":
+            return "pong"
+        hunks = json.loads(body["input"])["hunks"]
+        if any("escalation_reason" in x for x in hunks):
+            return "not json: the escalated review fails"
+        if wants_escalations(body):
+            esc = [{"hunk_id": x["hunk_id"], "needed": True, "reason": "logs request data"}
+                   for x in hunks if x["path"] == VIEWS]
+            return review_output(body, [], esc)
+        return model_reply(body)
+
+    w.openai.reply = reply
+    run(w, capsys)
+    report = json.loads(Path(w.outputs()["report-file"]).read_text(encoding="utf-8"))
+    (esc,) = report["escalations"]
+    assert esc["path"] == VIEWS and esc["reviewed"] is False and esc["skipped"] == "failed"
+    st1 = state_of(w)
+    assert len(st1.escalate) == 1
+
+    files = h.tree()
+    files[LOGIN] = insert(files[LOGIN], 60, "    audit(value)\n")
+    h.push(files, message="push 2")
+    start = mark(w)
+    w.openai.reply = model_reply
+    run(w, capsys)
+    owed = [x for body in review_calls(w, start) if body["model"] != "gpt-5.5"
+            for x in json.loads(body["input"])["hunks"] if x["path"] == VIEWS]
+    assert len(owed) == 1 and owed[0]["lane"] == "security" and "log(value)" in owed[0]["text"]
+    report = json.loads(Path(w.outputs()["report-file"]).read_text(encoding="utf-8"))
+    (views,) = [x for x in report["hunks"] if x["path"] == VIEWS]
+    assert views["lane"] == "security" and views["rule"] == "escalated-earlier"
+    assert "escalated earlier go to the security lane" in plain(summary_body(w))
+    assert state_of(w).escalate == ()  # made: nothing owed any more

@@ -18,15 +18,27 @@ from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from ..diff import parse_github_files
-from ..models import Diff, Finding, RunResult, SkipReason
+from ..models import Diff, Finding, Lane, RunResult, SkipReason
 from .incremental import Selection, content_key, open_finding, select_hunks, subset
-from .state import MAX_LISTED, MAX_OPEN_FINDINGS, CommentView, LoadedState, ReviewState, StateKey, load_state
+from .state import (
+    MAX_LISTED,
+    MAX_OPEN_FINDINGS,
+    CommentView,
+    LoadedState,
+    ReviewState,
+    StateKey,
+    fitted,
+    load_state,
+)
 
 COMPARE_FILE_LIMIT = 300  # the compare API lists at most 300 files
 # Hunks a run left unreviewed for one of these reasons are reviewed by the next run.
 CARRY_REASONS = frozenset({
     SkipReason.OVER_BUDGET, SkipReason.FAILED, SkipReason.NO_MODEL, SkipReason.OFFLINE, SkipReason.DRY_RUN,
 })
+
+# An escalation not made for one of these reasons is owed: the next run makes it.
+OWED_REASONS = frozenset({SkipReason.OVER_BUDGET, SkipReason.FAILED})
 
 
 def read_state(
@@ -60,6 +72,9 @@ class Scope:
     line: str  # the scope sentence for the summary
     since: str | None = None  # the last reviewed head, for an incremental run
     selection: Selection | None = None
+    # Hunks whose security review an earlier run owes (its general model escalated them, and the
+    # escalation did not fit the budget or failed): this run routes them to the security lane.
+    owed_security: frozenset[str] = frozenset()
 
 
 def full_scope(pr: Diff, reason: str) -> Scope:
@@ -85,7 +100,32 @@ def decide_scope(
     policy_digest: str,
     full_asked: bool,
 ) -> Scope:
-    """Full review, or the PR hunks touched since the last reviewed head plus those left unreviewed."""
+    """Full review, or the PR hunks touched since the last reviewed head plus those left unreviewed.
+
+    Either way, the hunks whose escalation a trusted state says is owed go to the security lane.
+    """
+    scope = _scope(repo, pull, pr, head_sha=head_sha, loaded=loaded, policy_digest=policy_digest,
+                   full_asked=full_asked)
+    state = loaded.state
+    if state is None or not state.escalate:
+        return scope
+    owed = _ids_with_keys(scope.diff, state.escalate)
+    if not owed:
+        return scope
+    line = f"{scope.line} {_plural(len(owed), 'hunk')} the general model escalated earlier go to the security lane."
+    return replace(scope, line=line, owed_security=owed)
+
+
+def _scope(
+    repo: Repository,
+    pull: PullRequest,
+    pr: Diff,
+    *,
+    head_sha: str,
+    loaded: LoadedState,
+    policy_digest: str,
+    full_asked: bool,
+) -> Scope:
     if full_asked:
         return full_scope(pr, "a full review was asked for")
     state = loaded.state
@@ -93,6 +133,8 @@ def decide_scope(
         return full_scope(pr, loaded.reason)
     if not state.findings_complete:
         return full_scope(pr, "the last run had more open findings than the state can carry")
+    if not state.unreviewed_complete:
+        return full_scope(pr, "the last run left more hunks unreviewed than the state can carry")
     if state.policy_digest != policy_digest:
         return full_scope(pr, "the base branch's policy changed since the last review")
     since = state.head_sha
@@ -117,7 +159,7 @@ def decide_scope(
             return full_scope(pr, f"{COMPARE_FILE_LIMIT} or more files changed since {_short(since)}, more than "
                                   "the compare API lists")
         delta = parse_github_files(files)
-    selection = select_hunks(pr, delta, state.unreviewed)
+    selection = select_hunks(pr, delta, (*state.unreviewed, *state.escalate))
     if since == head_sha:
         what = f"No new commits since {_short(since)}"
     else:
@@ -130,6 +172,11 @@ def decide_scope(
     line += f"; {_plural(selection.earlier, 'hunk')} {'was' if selection.earlier == 1 else 'were'} reviewed in " \
             "earlier runs."
     return Scope(False, "incremental", subset(pr, selection.selected), line, since, selection)
+
+
+def _ids_with_keys(pr: Diff, keys: Iterable[str]) -> frozenset[str]:
+    wanted = set(keys)
+    return frozenset(h.id for h in pr.hunks if wanted and content_key(h) in wanted)
 
 
 # ----------------------------------------------------------------------------- budget
@@ -226,6 +273,18 @@ def next_state(
         content_key(by_id[s.hunk_id]) for s in result.skipped
         if s.hunk_id in by_id and s.hunk_id in selected and s.reason in CARRY_REASONS
     })
+    # Security reviews still owed: escalations this run could not afford (or that failed), and
+    # those owed before that this run did not make on the security lane.
+    lanes = {r.hunk_id: r.lane for r in result.routes}
+    not_done = {s.hunk_id for s in result.skipped if s.hunk_id is not None}
+    owed_before = set(prev.escalate) if prev is not None else set()
+    escalate = sorted({
+        content_key(by_id[e.hunk_id]) for e in result.escalations
+        if not e.reviewed and e.skipped in OWED_REASONS and e.hunk_id in by_id
+    } | {
+        key for h in pr.hunks if (key := content_key(h)) in owed_before
+        and (h.id not in selected or h.id in not_done or lanes.get(h.id) is not Lane.SECURITY)
+    })
     now = tuple((lane, u.total) for lane, u in result.usage_by_lane)
     current = {f.fingerprint for f in findings}
 
@@ -233,7 +292,7 @@ def next_state(
         ordered = sorted(set(fps), key=lambda fp: (fp not in current, fp))
         return tuple(sorted(ordered[:MAX_LISTED]))
 
-    return ReviewState(
+    return fitted(ReviewState(
         repository=repository,
         pull_number=pull_number,
         head_sha=head_sha,
@@ -248,4 +307,5 @@ def next_state(
         last_state=result.state.value,
         spend_verified=budget.verified,
         findings_complete=complete,
-    )
+        escalate=tuple(escalate),
+    ))

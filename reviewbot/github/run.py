@@ -550,21 +550,22 @@ class _Run:
         except (GithubException, RequestException) as exc:
             raise _github_error(exc, "comparing with the last reviewed commit") from None
 
-    def _any_call_fits(self, policy: Policy, diff: Diff, tokens: int) -> bool:
+    def _any_call_fits(self, policy: Policy, diff: Diff, tokens: int, owed: frozenset[str]) -> bool:
         """Whether the plan within ``tokens`` holds one request, or there is nothing a model would see."""
         assert self.redactor is not None
         probes = len(policy.lanes) * (PROBE_INPUT_RESERVE + PROBE_MAX_OUTPUT)  # the probe is paid first
         prepared = prepare(diff, policy, redactor=self.redactor, estimator=get_estimator(allow_download=True),
-                           budget_tokens=max(0, tokens - probes), audit=AuditLog(None))
+                           budget_tokens=max(0, tokens - probes), audit=AuditLog(None), owed_security=owed)
         return bool(prepared.plan.requests) or not prepared.items
 
     def _without_model(
-        self, audit: AuditLog, policy: Policy, diff: Diff, described: str, head_sha: str, notes: list[str]
+        self, audit: AuditLog, policy: Policy, diff: Diff, described: str, head_sha: str, notes: list[str],
+        owed: frozenset[str],
     ) -> RunResult:
         """Route, plan (nothing fits a budget of 0) and local checks, with no model call."""
         assert self.redactor is not None
         prepared = prepare(diff, policy, redactor=self.redactor, estimator=get_estimator(allow_download=False),
-                           budget_tokens=0, audit=audit)
+                           budget_tokens=0, audit=audit, owed_security=owed)
         return finish(prepared, policy, source=described, head_sha=head_sha, audit=audit, notes=notes)
 
     def _review(
@@ -596,18 +597,18 @@ class _Run:
         diff = scope.diff
         if skipped_why is None and has_api_key(self.env):
             if not diff.hunks:
-                return self._without_model(audit, policy, diff, described, info.head_sha, notes)
+                return self._without_model(audit, policy, diff, described, info.head_sha, notes, scope.owed_security)
             if budget.pr_spent or (budget.from_state and budget.tokens < budget.per_run
-                                   and not self._any_call_fits(policy, diff, budget.tokens)):
+                                   and not self._any_call_fits(policy, diff, budget.tokens, scope.owed_security)):
                 runs = self.loaded.state.runs if self.loaded is not None and self.loaded.state is not None else 0
                 notes.append(spent_message(budget, runs))
                 self.notices.append(spent_message(budget, runs))
-                return self._without_model(audit, policy, diff, described, info.head_sha, notes)
+                return self._without_model(audit, policy, diff, described, info.head_sha, notes, scope.owed_security)
         return review_diff(
             diff, policy, env=self.env, redactor=self.redactor, audit=audit, source=described,
             head_sha=info.head_sha, offline=skipped_why is not None, dry_run=False, budget_tokens=budget.tokens,
             progress=self.progress, safety_identifier=safety_identifier(ctx.repository, info.author),
-            notes=notes,
+            notes=notes, owed_security=scope.owed_security,
         )
 
     def _publish(

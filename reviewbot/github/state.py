@@ -24,7 +24,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..lanes.client import lane_endpoint
@@ -42,6 +42,11 @@ _KEY_RE = re.compile(r"[0-9a-f]{16,64}")
 # Size bounds: the block stays under ~40,000 characters, leaving room for the summary (65,536 at most).
 MAX_OPEN_FINDINGS = 100  # beyond this the state says so and the next run reviews everything
 MAX_LISTED = 100  # fingerprints kept in ``posted`` and in ``resolved`` (open findings' first)
+MAX_CARRIED = 300  # content keys kept in ``unreviewed`` and in ``escalate``; beyond, the next run reviews all
+# The block's JSON, at most: in base64 (40,000 characters) it leaves the summary comment room for the
+# report whatever the PR holds (file names are unbounded). A state that does not fit is cut, says so,
+# and the next run reviews everything.
+MAX_STATE_BYTES = 30_000
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,10 @@ class ReviewState:
     last_state: str = "complete"  # the last run's RunState value
     spend_verified: bool = True  # False: some earlier run's spend could not be verified
     findings_complete: bool = True  # False: ``open`` was cut at MAX_OPEN_FINDINGS
+    # Content keys of general-lane hunks the general model escalated whose security review is
+    # still owed (it did not fit the budget, or failed): the next run reviews them on the security lane.
+    escalate: tuple[str, ...] = ()
+    unreviewed_complete: bool = True  # False: ``unreviewed`` / ``escalate`` were cut at MAX_CARRIED
 
     @property
     def tokens_total(self) -> int:
@@ -156,11 +165,16 @@ class ReviewState:
             "last_state": self.last_state,
             "spend_verified": self.spend_verified,
             "findings_complete": self.findings_complete,
+            "escalate": sorted(set(self.escalate)),
+            "unreviewed_complete": self.unreviewed_complete,
         }
 
     @classmethod
     def from_json(cls, raw: Any) -> ReviewState:
-        """Strict: every field present with its type, else ValueError."""
+        """Strict: every field present with its type, else ValueError.
+
+        ``escalate`` and ``unreviewed_complete`` may be absent (blocks written before they existed).
+        """
         obj = _obj(raw, "state")
         if obj.get("v") != STATE_VERSION:
             raise ValueError("state: version")
@@ -186,6 +200,9 @@ class ReviewState:
             last_state=_str(obj.get("last_state"), "last_state"),
             spend_verified=_bool(obj.get("spend_verified"), "spend_verified"),
             findings_complete=_bool(obj.get("findings_complete"), "findings_complete"),
+            # Absent from blocks written before it existed: nothing owed.
+            escalate=tuple(_match(x, _KEY_RE, "escalate") for x in _list(obj.get("escalate", []), "escalate")),
+            unreviewed_complete=_bool(obj.get("unreviewed_complete", True), "unreviewed_complete"),
         )
 
 
@@ -230,6 +247,38 @@ def _match(raw: Any, pattern: re.Pattern[str], what: str) -> str:
 
 def canonical(state: ReviewState) -> bytes:
     return json.dumps(state.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def fitted(state: ReviewState) -> ReviewState:
+    """``state`` cut to :data:`MAX_CARRIED` carried keys and :data:`MAX_STATE_BYTES`, saying what it cut.
+
+    Open findings go first, then carried keys, then the fingerprint lists (each halved until the
+    block fits): a cut list marks the state incomplete, so the next run reviews everything, under a
+    block that still verifies and still holds the PR's spend.
+    """
+    if len(state.unreviewed) > MAX_CARRIED or len(state.escalate) > MAX_CARRIED:
+        state = replace(
+            state,
+            unreviewed=tuple(sorted(state.unreviewed)[:MAX_CARRIED]),
+            escalate=tuple(sorted(state.escalate)[:MAX_CARRIED]),
+            unreviewed_complete=False,
+        )
+    while len(canonical(state)) > MAX_STATE_BYTES:
+        if state.open:
+            state = replace(state, open=state.open[: len(state.open) // 2], findings_complete=False)
+        elif state.unreviewed or state.escalate:
+            state = replace(
+                state,
+                unreviewed=state.unreviewed[: len(state.unreviewed) // 2],
+                escalate=state.escalate[: len(state.escalate) // 2],
+                unreviewed_complete=False,
+            )
+        elif state.posted or state.resolved:
+            state = replace(state, posted=state.posted[: len(state.posted) // 2],
+                            resolved=state.resolved[: len(state.resolved) // 2])
+        else:
+            break  # only fixed-size fields are left
+    return state
 
 
 def sign(payload: bytes, key: StateKey) -> str:
